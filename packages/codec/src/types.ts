@@ -1,0 +1,55 @@
+import type { SampleFormat } from '@audex/pcm';
+
+/** Options every encoder is created with. */
+export interface EncoderOptions {
+  /** Sample rate of the PCM given to `write()`, in Hz. */
+  rate: number;
+  /** Interleaved channels of the PCM given to `write()`. */
+  channels: number;
+  /** Sample format of the PCM given to `write()`. */
+  sampleFormat: SampleFormat;
+  /** Target bitrate in bit/s for lossy codecs (MP3 default 128 000, Opus default 64 000). */
+  bitrate?: number;
+  /**
+   * Total frames that will be written, when known in advance (a segment, a stored recording).
+   * Lets containers write exact lengths up front (WAV sizes, RF64) without seeking back.
+   */
+  totalFrames?: number;
+}
+
+/**
+ * A streaming encoder: one instance takes PCM piece by piece; the concatenation of everything
+ * `write()` and `end()` return is one valid file, gapless at the joins.
+ */
+export interface Encoder {
+  /** Encodes interleaved samples in `options.sampleFormat`; returns the bytes ready so far (may be empty). */
+  write(pcm: Uint8Array): Uint8Array;
+  /** Flushes and finalises; returns the last bytes. The encoder cannot be written after this. */
+  end(): Uint8Array;
+}
+
+/** Decoded audio: interleaved float32 samples in [-1, 1]. */
+export interface DecodedAudio {
+  /** Sample rate in Hz. */
+  rate: number;
+  /** Interleaved channel count. */
+  channels: number;
+  /** Interleaved samples, `frames × channels` long. */
+  samples: Float32Array;
+  /** Frames per channel. */
+  frames: number;
+}
+
+/** A codec: a format name, its MIME type and extension, an encoder factory and (optionally) a decoder. */
+export interface Codec {
+  /** Registry key, e.g. `'mp3'`. */
+  readonly format: string;
+  /** MIME type, e.g. `'audio/mpeg'`. */
+  readonly mimeType: string;
+  /** File extension without the dot, e.g. `'mp3'`. */
+  readonly extension: string;
+  /** Creates a fresh streaming encoder. Throws `CodecError` on unsupported options. */
+  createEncoder(options: EncoderOptions): Encoder;
+  /** Decodes a whole file to PCM. Throws `CodecError` with code `CORRUPT_INPUT` on damaged input. */
+  decode?(data: Uint8Array): Promise<DecodedAudio>;
+}
