@@ -1,5 +1,10 @@
 /** Codes of {@link CodecError}. */
-export type CodecErrorCode = 'UNKNOWN_FORMAT' | 'INVALID_OPTIONS' | 'CORRUPT_INPUT' | 'ENCODER_ENDED' | 'TOO_LARGE';
+export type CodecErrorCode =
+  | 'UNKNOWN_FORMAT'
+  | 'INVALID_OPTIONS'
+  | 'CORRUPT_INPUT'
+  | 'ENCODER_ENDED'
+  | 'TOO_LARGE';
 
 /** An error from a codec, the registry, the resampler or the mixer. */
 export class CodecError extends Error {
