@@ -1,0 +1,49 @@
+import type { AudioSource, InputDevice } from '@audex/capture';
+import { PortAudioSource, SyntheticSource } from '@audex/capture';
+import { CliError } from './cli-error.js';
+
+/** The virtual microphone helper, named in every "no input device" message. */
+export const VIRTUAL_MIC_HINT =
+  'no input device? start the virtual microphone: node tooling/test-utils/bin/virtual-mic.mjs start ' +
+  '(or set AUDEX_SOURCE=synthetic for a test tone)';
+
+/**
+ * The capture source: PortAudio (the microphone) unless `AUDEX_SOURCE=synthetic` asks for the built-in
+ * test signal, which needs no audio hardware.
+ */
+export function createAudioSource(): AudioSource {
+  const kind = process.env.AUDEX_SOURCE ?? 'portaudio';
+  if (kind === 'synthetic') return new SyntheticSource();
+  if (kind === 'portaudio' || kind === '') return new PortAudioSource();
+  throw new CliError(
+    'USAGE',
+    `AUDEX_SOURCE "${kind}" is not a source; use "portaudio" (default) or "synthetic"`,
+  );
+}
+
+/**
+ * Resolves `--device` (an index, or part of a device name, case-insensitive) against the devices the
+ * source lists. `undefined` picks the default input. Throws `BAD_DEVICE` listing what exists.
+ */
+export function resolveDevice(devices: readonly InputDevice[], wanted: string | undefined): number | null {
+  if (devices.length === 0) {
+    throw new CliError('NO_INPUT_DEVICE', `no audio input device found; ${VIRTUAL_MIC_HINT}`);
+  }
+  if (wanted === undefined) return null;
+  const available = devices.map((d) => `${d.index}: ${d.name}`).join('; ');
+  if (/^\d+$/.test(wanted)) {
+    const index = Number(wanted);
+    if (devices.some((d) => d.index === index)) return index;
+    throw new CliError('BAD_DEVICE', `--device ${wanted} is not an input device; available: ${available}`);
+  }
+  const needle = wanted.toLowerCase();
+  const matches = devices.filter((d) => d.name.toLowerCase().includes(needle));
+  if (matches.length === 1) return matches[0]!.index;
+  if (matches.length === 0) {
+    throw new CliError('BAD_DEVICE', `--device "${wanted}" matches no input device; available: ${available}`);
+  }
+  throw new CliError(
+    'BAD_DEVICE',
+    `--device "${wanted}" matches several devices (${matches.map((d) => `${d.index}: ${d.name}`).join('; ')}); use the index`,
+  );
+}

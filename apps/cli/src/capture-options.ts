@@ -1,0 +1,52 @@
+import { type AudioConfig, resolveAudioConfig, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
+import { CliError } from './cli-error.js';
+import { parseTimeOffset } from './time-value.js';
+
+/** Capture flags shared by `record` and `stream`. */
+export interface CaptureFlags {
+  /** Device index or part of its name. */
+  device?: string;
+  /** Sample rate in Hz. */
+  rate?: string;
+  /** Channel count. */
+  channels?: string;
+  /** Capture sample format (`int16`, …). */
+  sampleFormat?: string;
+  /** Stop after this long (seconds or a clock value). */
+  duration?: string;
+}
+
+function positiveInteger(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) {
+    throw new CliError('USAGE', `${flag} "${value}" is not a positive whole number`);
+  }
+  return Number(value);
+}
+
+/** Builds and validates the capture config (device resolved separately). Throws CliError on a bad value. */
+export function captureConfig(flags: CaptureFlags, inputDeviceIndex: number | null): AudioConfig {
+  const format = flags.sampleFormat;
+  if (format !== undefined && !(SAMPLE_FORMATS as readonly string[]).includes(format)) {
+    throw new CliError(
+      'BAD_FORMAT',
+      `capture format "${format}" is not supported; use one of ${SAMPLE_FORMATS.join(', ')}`,
+    );
+  }
+  const partial: Partial<AudioConfig> = { inputDeviceIndex };
+  if (format !== undefined) partial.format = format as SampleFormat;
+  if (flags.rate !== undefined) partial.rate = positiveInteger(flags.rate, '--rate');
+  if (flags.channels !== undefined) partial.channels = positiveInteger(flags.channels, '--channels');
+  try {
+    return resolveAudioConfig(partial);
+  } catch (error) {
+    throw new CliError('USAGE', error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+/** Parses `--duration` to milliseconds; `undefined` means "until Ctrl-C". */
+export function durationMs(flags: CaptureFlags): number | undefined {
+  if (flags.duration === undefined) return undefined;
+  const seconds = parseTimeOffset(flags.duration, '--duration');
+  if (seconds <= 0) throw new CliError('USAGE', `--duration "${flags.duration}" must be longer than 0`);
+  return seconds * 1000;
+}

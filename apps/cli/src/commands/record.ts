@@ -1,0 +1,89 @@
+import { bytesPerFrame } from '@audex/pcm';
+import { AudioRecorder } from '@audex/recorder';
+import { createAudioSource, resolveDevice } from '../audio-source.js';
+import { type CaptureFlags, captureConfig, durationMs } from '../capture-options.js';
+import { LevelMeter } from '../level-meter.js';
+import { waitForStop } from '../stop-signal.js';
+import { describeStore, openStore, type StoreFlags } from '../store-options.js';
+import { formatBytes, formatDuration, paintFor } from '../terminal.js';
+
+/** Flags of `audex record`. */
+export interface RecordFlags extends CaptureFlags, StoreFlags {
+  /** Key parts between the store prefix and the file name. */
+  prefix: string[];
+  /** Spool (journal) directory for crash recovery. */
+  spoolDir?: string;
+  /** Print one JSON object instead of text. */
+  json?: boolean;
+}
+
+/** `audex record`: records until Ctrl-C or `--duration`, saves a WAV to the store, prints its key. */
+export async function recordCommand(flags: RecordFlags): Promise<void> {
+  const stopAfter = durationMs(flags);
+  const source = createAudioSource();
+  const device = resolveDevice(await source.listInputDevices(), flags.device);
+  const config = captureConfig(flags, device);
+  const store = await openStore(flags);
+  const spoolDir = flags.spoolDir ?? process.env.AUDEX_SPOOL_DIR;
+  const recorder = new AudioRecorder(store, config, { source, ...(spoolDir ? { spoolDir } : {}) });
+  const err = process.stderr;
+  const paint = paintFor(err);
+  const live = err.isTTY === true && !flags.json;
+  let overflows = 0;
+  let startedAt = 0;
+  const meter = live
+    ? new LevelMeter(err, 'REC', () => {
+        const elapsedMs = startedAt === 0 ? 0 : Date.now() - startedAt;
+        return { elapsedMs, bytes: Math.round((elapsedMs / 1000) * config.rate) * bytesPerFrame(config) };
+      })
+    : undefined;
+  recorder.on('level', (level) => meter?.update(level.peak, level.rms));
+  recorder.on('overflow', () => {
+    overflows += 1;
+  });
+  let sourceError: Error | undefined;
+  const stop = waitForStop(stopAfter);
+  recorder.on('error', (error) => {
+    sourceError = error;
+    stop.request();
+  });
+  try {
+    await recorder.init();
+    const key = await recorder.start(...flags.prefix);
+    startedAt = Date.now();
+    meter?.start();
+    if (live) err.write('');
+    await stop.stopped;
+    meter?.stop();
+    const segment = await recorder.stop({ frames: false });
+    if (sourceError) err.write(`${paint.yellow('warning:')} capture ended early: ${sourceError.message}\n`);
+    const size = Math.round((segment.durationMs / 1000) * config.rate) * bytesPerFrame(config) + 44;
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({
+          key: segment.key ?? key,
+          store: describeStore(flags),
+          durationMs: segment.durationMs,
+          startedAt: segment.startedAt.toISOString(),
+          endedAt: segment.endedAt.toISOString(),
+          sampleRate: config.rate,
+          channels: config.channels,
+          sampleFormat: config.format,
+          overflows,
+        })}\n`,
+      );
+    } else {
+      if (err.isTTY) {
+        err.write(
+          `${paint.green('saved')} ${formatDuration(segment.durationMs)} (${formatBytes(size)}) to ${describeStore(flags)}` +
+            `${overflows > 0 ? paint.yellow(`, ${overflows} overflow(s)`) : ''}\n`,
+        );
+      }
+      process.stdout.write(`${segment.key ?? key}\n`);
+    }
+  } finally {
+    meter?.stop();
+    stop.dispose();
+    await recorder.close();
+  }
+}

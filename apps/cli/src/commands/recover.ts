@@ -1,0 +1,33 @@
+import { AudioRecorder } from '@audex/recorder';
+import { createAudioSource } from '../audio-source.js';
+import { openStore, type StoreFlags } from '../store-options.js';
+
+/**
+ * `audex recover`: saves recordings a crash left unfinished in the spool directory to the store and
+ * prints their keys.
+ */
+export async function recoverCommand(
+  flags: StoreFlags & { spoolDir?: string; json?: boolean },
+): Promise<void> {
+  const store = await openStore(flags);
+  const spoolDir = flags.spoolDir ?? process.env.AUDEX_SPOOL_DIR;
+  const recorder = new AudioRecorder(
+    store,
+    {},
+    { source: createAudioSource(), ...(spoolDir ? { spoolDir } : {}) },
+  );
+  try {
+    await recorder.init();
+    const recovered = await recorder.recover();
+    const keys = recovered.map((r) => r.key);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(recovered)}\n`);
+    } else if (keys.length === 0) {
+      process.stderr.write('nothing to recover\n');
+    } else {
+      for (const key of keys) process.stdout.write(`${key}\n`);
+    }
+  } finally {
+    await recorder.close();
+  }
+}
