@@ -1,3 +1,4 @@
 import { createTsupConfig } from '@audex/tsup-config';
 
-export default createTsupConfig();
+// Subpath entries import the main entry by name (kept external) so classes have one identity.
+export default createTsupConfig({ entry: ['src/index.ts', 'src/testing.ts'], external: ['@audex/store'] });

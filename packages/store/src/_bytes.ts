@@ -1,0 +1,104 @@
+import { StoreError } from './errors.js';
+
+/** Default chunk size of streamed downloads, in bytes. */
+export const DEFAULT_CHUNK_SIZE = 65_536;
+/** Default page size of `list`. */
+export const DEFAULT_PAGE_SIZE = 1000;
+
+/** Checks a positive-integer option, throwing `INVALID_ARGUMENT` naming it. */
+export function positiveInteger(value: unknown, name: string, fallback: number, max = 2 ** 31): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `${name} must be an integer from 1 to ${max}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** True for a `Uint8Array` (including Node `Buffer`). */
+export function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+/** Checks that `data` is bytes or an async iterable, throwing `INVALID_ARGUMENT` otherwise. */
+export function checkData(
+  data: unknown,
+  key: string,
+): asserts data is Uint8Array | AsyncIterable<Uint8Array> {
+  if (isBytes(data)) return;
+  if (typeof data === 'object' && data !== null && Symbol.asyncIterator in data) return;
+  throw new StoreError(
+    'INVALID_ARGUMENT',
+    `upload data must be a Uint8Array or an AsyncIterable<Uint8Array>`,
+    {
+      key,
+    },
+  );
+}
+
+/** Checks one streamed chunk. */
+export function checkChunk(chunk: unknown, key: string): asserts chunk is Uint8Array {
+  if (!isBytes(chunk)) {
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `upload stream yielded ${typeof chunk}, expected Uint8Array chunks`,
+      {
+        key,
+      },
+    );
+  }
+}
+
+/** Yields `data` as slices (views) of at most `chunkSize` bytes. */
+export function* sliceBytes(data: Uint8Array, chunkSize: number): Generator<Uint8Array> {
+  for (let offset = 0; offset < data.length; offset += chunkSize) {
+    yield data.subarray(offset, Math.min(offset + chunkSize, data.length));
+  }
+}
+
+/**
+ * Re-chunks an async iterable of byte chunks into chunks of exactly `chunkSize` bytes (the last one
+ * may be shorter), copying into fresh buffers so callers may keep them.
+ */
+export async function* rechunk(
+  source: AsyncIterable<Uint8Array>,
+  chunkSize: number,
+): AsyncGenerator<Uint8Array> {
+  let pending = new Uint8Array(chunkSize);
+  let filled = 0;
+  for await (const chunk of source) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(chunkSize - filled, chunk.length - offset);
+      pending.set(chunk.subarray(offset, offset + n), filled);
+      filled += n;
+      offset += n;
+      if (filled === chunkSize) {
+        yield pending;
+        pending = new Uint8Array(chunkSize);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield pending.subarray(0, filled);
+}
+
+/** Compares two strings by their UTF-8 bytes (S3's key order). */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  // Code-unit order equals UTF-8 order except when surrogates meet U+E000–U+FFFF.
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Concatenates chunks into one array. */
+export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}

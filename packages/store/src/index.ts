@@ -1,0 +1,13 @@
+export { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
+export { KeyBuilder, type KeyBuilderOptions } from './key-builder.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { decodeMetadata, encodeMetadata } from './metadata.js';
+export type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+export {
+  isValidKey,
+  keyProblem,
+  MAX_KEY_BYTES,
+  MAX_SEGMENT_BYTES,
+  validateKey,
+  validatePrefix,
+} from './validate-key.js';

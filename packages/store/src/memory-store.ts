@@ -1,0 +1,150 @@
+import {
+  checkChunk,
+  checkData,
+  compareKeys,
+  concatBytes,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_PAGE_SIZE,
+  positiveInteger,
+  sliceBytes,
+} from './_bytes.js';
+import { notFound, StoreError } from './errors.js';
+import { KeyBuilder } from './key-builder.js';
+import { decodeMetadata, encodeMetadata } from './metadata.js';
+import type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+import { validateKey, validatePrefix } from './validate-key.js';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Builds keys for this store. Default `new KeyBuilder()`. */
+  keyBuilder?: KeyBuilder;
+}
+
+interface MemoryObject {
+  readonly data: Uint8Array;
+  readonly metadata: string;
+}
+
+/**
+ * A `Store` held in a `Map`: the reference implementation of the contract, and a fast double for
+ * other packages' unit tests. Stores copies, so callers may reuse their buffers. Not persistent.
+ */
+export class MemoryStore implements Store {
+  /** Builds keys for this store. */
+  readonly keyBuilder: KeyBuilder;
+  readonly #objects = new Map<string, MemoryObject>();
+
+  /** @param options - optional key builder. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.keyBuilder = options.keyBuilder ?? new KeyBuilder();
+  }
+
+  /** Number of objects held (a test convenience). */
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  /** {@inheritDoc Store.upload} */
+  async upload(
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    key: string,
+    metadata?: StoreMetadata,
+  ): Promise<string> {
+    validateKey(key);
+    checkData(data, key);
+    const meta = encodeMetadata(metadata, key);
+    let bytes: Uint8Array;
+    if (data instanceof Uint8Array) {
+      bytes = data.slice();
+    } else {
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      try {
+        for await (const chunk of data) {
+          checkChunk(chunk, key);
+          chunks.push(chunk.slice());
+          total += chunk.length;
+        }
+      } catch (cause) {
+        if (cause instanceof StoreError) throw cause;
+        throw new StoreError(
+          'UPLOAD_FAILED',
+          `upload of ${JSON.stringify(key)} failed: the data stream threw`,
+          {
+            key,
+            cause,
+          },
+        );
+      }
+      bytes = concatBytes(chunks, total);
+    }
+    this.#objects.set(key, { data: bytes, metadata: meta });
+    return key;
+  }
+
+  /** {@inheritDoc Store.uploadMultipart} */
+  uploadMultipart(parts: AsyncIterable<Uint8Array>, key: string, metadata?: StoreMetadata): Promise<string> {
+    return this.upload(parts, key, metadata);
+  }
+
+  /** {@inheritDoc Store.getMetadata} */
+  async getMetadata(key: string): Promise<StoreMetadata> {
+    return decodeMetadata(this.#get(key).metadata, key);
+  }
+
+  /** {@inheritDoc Store.(download:1)} */
+  download(key: string): Promise<Uint8Array>;
+  /** {@inheritDoc Store.(download:2)} */
+  download(key: string, options: DownloadStreamOptions): AsyncIterable<Uint8Array>;
+  download(key: string, options?: DownloadStreamOptions): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
+    if (options?.stream) return this.#stream(key, options.chunkSize);
+    return (async () => this.#get(key).data.slice())();
+  }
+
+  async *#stream(key: string, chunkSize: number | undefined): AsyncGenerator<Uint8Array> {
+    const size = positiveInteger(chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE);
+    const { data } = this.#get(key);
+    for (const slice of sliceBytes(data, size)) yield slice.slice();
+  }
+
+  /** {@inheritDoc Store.delete} */
+  async delete(key: string): Promise<void> {
+    this.#get(key);
+    this.#objects.delete(key);
+  }
+
+  /** {@inheritDoc Store.list} */
+  async *list(prefix = '', options: ListOptions = {}): AsyncGenerator<string[]> {
+    validatePrefix(prefix);
+    const pageSize = positiveInteger(options.pageSize, 'pageSize', DEFAULT_PAGE_SIZE);
+    const keys = [...this.#objects.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
+    for (let i = 0; i < keys.length; i += pageSize) yield keys.slice(i, i + pageSize);
+  }
+
+  /** {@inheritDoc Store.exists} */
+  async exists(key: string): Promise<boolean> {
+    validateKey(key);
+    return this.#objects.has(key);
+  }
+
+  /** {@inheritDoc Store.clear} */
+  async clear(prefix = ''): Promise<void> {
+    validatePrefix(prefix);
+    for (const key of [...this.#objects.keys()]) if (key.startsWith(prefix)) this.#objects.delete(key);
+  }
+
+  /** {@inheritDoc Store.copy} */
+  async copy(sourceKey: string, destKey: string): Promise<string> {
+    const source = this.#get(sourceKey);
+    validateKey(destKey);
+    this.#objects.set(destKey, source);
+    return destKey;
+  }
+
+  #get(key: string): MemoryObject {
+    validateKey(key);
+    const object = this.#objects.get(key);
+    if (object === undefined) throw notFound(key);
+    return object;
+  }
+}
