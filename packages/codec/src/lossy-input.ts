@@ -1,0 +1,86 @@
+import { isSampleFormat } from '@audex/pcm';
+import { CodecError } from './errors.js';
+import { createPcmTransform, type PcmTransform } from './pcm-transform.js';
+import type { EncoderOptions } from './types.js';
+
+/**
+ * The input side of the lossy encoders (MP3, Opus): validates the options once, then turns
+ * written bytes of any sample format, rate and channel count into interleaved float32 at the
+ * rate and channel count the encoder library accepts (band-limited resampling, default mix).
+ */
+export interface EncoderInput {
+  /** Rate fed to the encoder library, Hz. */
+  readonly rate: number;
+  /** Channels fed to the encoder library (1 or 2). */
+  readonly channels: number;
+  /** Frames the encoder library will get in total, when `totalFrames` was given. */
+  readonly expectedFrames: number | undefined;
+  /** Converts bytes; returns the float frames ready so far (partial frames are held back). */
+  write(pcm: Uint8Array): Float32Array;
+  /** Flushes the resampler; returns the last frames. */
+  end(): Float32Array;
+}
+
+const EMPTY = new Float32Array(0);
+
+function floats(bytes: Uint8Array): Float32Array {
+  if (bytes.length === 0) return EMPTY;
+  // Fresh output of the transform starts at offset 0 of its buffer, so it is aligned.
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  return new Float32Array(bytes.slice().buffer);
+}
+
+/**
+ * Validates `options` for `format` and builds its input converter.
+ * @param targetRate the rate the library will be fed.
+ * @param maxChannels more input channels than this are mixed down to it.
+ * @throws {CodecError} `INVALID_OPTIONS` naming the bad value.
+ */
+export function encoderInput(
+  options: EncoderOptions,
+  format: string,
+  targetRate: number,
+  maxChannels: number,
+): EncoderInput {
+  const { rate, channels, sampleFormat, totalFrames } = options ?? {};
+  if (!isSampleFormat(sampleFormat)) {
+    throw new CodecError(
+      'INVALID_OPTIONS',
+      `${format} sampleFormat must be int8, int16, int24, int32 or float32, got ${JSON.stringify(sampleFormat)}`,
+      { format },
+    );
+  }
+  if (!Number.isInteger(rate) || rate < 1000 || rate > 768_000) {
+    throw new CodecError(
+      'INVALID_OPTIONS',
+      `${format} rate must be an integer 1000..768000 Hz, got ${rate}`,
+      {
+        format,
+      },
+    );
+  }
+  if (!Number.isInteger(channels) || channels < 1 || channels > 255) {
+    throw new CodecError('INVALID_OPTIONS', `${format} channels must be an integer 1..255, got ${channels}`, {
+      format,
+    });
+  }
+  if (totalFrames !== undefined && (!Number.isSafeInteger(totalFrames) || totalFrames < 0)) {
+    throw new CodecError(
+      'INVALID_OPTIONS',
+      `${format} totalFrames must be a non-negative integer, got ${totalFrames}`,
+      { format },
+    );
+  }
+  const outChannels = Math.min(channels, maxChannels);
+  const transform: PcmTransform = createPcmTransform({
+    from: { rate, channels, sampleFormat },
+    to: { rate: targetRate, channels: outChannels, sampleFormat: 'float32' },
+  });
+  return {
+    rate: targetRate,
+    channels: outChannels,
+    expectedFrames: totalFrames === undefined ? undefined : Math.round((totalFrames * targetRate) / rate),
+    write: (pcm) => floats(transform.write(pcm)),
+    end: () => floats(transform.end()),
+  };
+}
