@@ -1,0 +1,113 @@
+import { BufferError } from './errors.js';
+import type { FrameBuffer } from './frame-buffer.js';
+
+/** Options of {@link FrameBuffer.cursor}. */
+export interface CursorOptions {
+  /** First frame the cursor returns. Default `0`; `buffer.frameCount` reads live. */
+  startFrame?: number;
+}
+
+/** Options of {@link Cursor.read}. */
+export interface CursorReadOptions {
+  /** Resolve only once at least this many frames are available (or the stream ended). Default `1`. */
+  min?: number;
+  /** Aborting rejects the pending read with an `AbortError`; the position is unchanged. */
+  signal?: AbortSignal;
+}
+
+/** A reader with its own position in a {@link FrameBuffer}. */
+export interface Cursor {
+  /** The next frame this cursor will return. */
+  readonly position: number;
+  /**
+   * Resolves with up to `maxFrames` frames (bytes) as soon as at least `min` are available, or
+   * fewer at end of stream; `null` once the stream has ended and everything was read. Waits
+   * without polling (woken by append/end). Cost per read does not grow with the recording length.
+   * @throws {BufferError} `INVALID_ARGUMENT`, `CLEARED`, `CLOSED` (buffer or cursor closed);
+   * `AbortError` (a DOMException) when `signal` aborts.
+   */
+  read(maxFrames: number, options?: CursorReadOptions): Promise<Uint8Array | null>;
+  /** Stops the cursor: pending and later reads reject with `CLOSED`. */
+  close(): void;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return new DOMException('The cursor read was aborted', 'AbortError');
+}
+
+/** The {@link Cursor} of a {@link FrameBuffer}. */
+export class BufferCursor implements Cursor {
+  readonly #buffer: FrameBuffer;
+  #position: number;
+  #closed = false;
+  #wakeClosed: (() => void) | null = null;
+
+  constructor(buffer: FrameBuffer, startFrame: number) {
+    this.#buffer = buffer;
+    this.#position = startFrame;
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  async read(maxFrames: number, options: CursorReadOptions = {}): Promise<Uint8Array | null> {
+    if (!Number.isInteger(maxFrames) || maxFrames < 1) {
+      throw new BufferError(
+        'INVALID_ARGUMENT',
+        `maxFrames must be an integer >= 1, got ${String(maxFrames)}`,
+      );
+    }
+    const min = options.min ?? 1;
+    if (!Number.isInteger(min) || min < 1 || min > maxFrames) {
+      throw new BufferError(
+        'INVALID_ARGUMENT',
+        `min must be an integer from 1 to maxFrames (${maxFrames}), got ${String(min)}`,
+      );
+    }
+    const { signal } = options;
+    for (;;) {
+      if (this.#closed) throw new BufferError('CLOSED', 'the cursor was closed');
+      const unusable = this.#buffer.unusableError();
+      if (unusable !== null) throw unusable;
+      if (signal?.aborted) throw abortError(signal);
+      const available = this.#buffer.frameCount - this.#position;
+      if (available >= min || (this.#buffer.ended && available > 0)) {
+        const start = this.#position;
+        const n = Math.min(available, maxFrames);
+        this.#position = start + n;
+        try {
+          return await this.#buffer.read(start, start + n);
+        } catch (e) {
+          this.#position = start;
+          throw e;
+        }
+      }
+      if (this.#buffer.ended) return null;
+      await this.#wait(signal);
+    }
+  }
+
+  #wait(signal: AbortSignal | undefined): Promise<void> {
+    const changed = this.#buffer.changed();
+    const closed = new Promise<void>((resolve) => {
+      this.#wakeClosed = resolve;
+    });
+    if (signal === undefined) return Promise.race([changed, closed]);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      Promise.race([changed, closed]).then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wakeClosed?.();
+  }
+}
