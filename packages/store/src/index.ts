@@ -1,5 +1,6 @@
 export { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
 export { KeyBuilder, type KeyBuilderOptions } from './key-builder.js';
+export { LocalStore, type LocalStoreOptions } from './local-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { decodeMetadata, encodeMetadata } from './metadata.js';
 export type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
