@@ -1,0 +1,209 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type ToneSequenceOptions, writeToneSequence } from './signals.js';
+
+const run = promisify(execFile);
+
+/** Options of {@link startVirtualMic}. */
+export interface VirtualMicOptions {
+  /** Sample rate of the null sink and the microphone, in Hz. Default 48000. */
+  rate?: number;
+  /** Channels of the null sink and the microphone. Default 2. */
+  channels?: number;
+  /**
+   * Set `PULSE_SERVER` / `XDG_RUNTIME_DIR` / `PULSE_COOKIE` in this process's `process.env` so
+   * PortAudio (ALSA's pulse plugin) in this process and its children uses the virtual mic. Default true.
+   * Set them BEFORE the first PortAudio call: ALSA reads its pulse hook when PortAudio initialises.
+   */
+  setEnv?: boolean;
+  /** Let the daemon outlive this process (for the CLI). Default false. */
+  detached?: boolean;
+  /** How long to wait for the daemon to answer, in ms. Default 10000. */
+  timeoutMs?: number;
+}
+
+/** A private PulseAudio daemon whose default source plays back whatever is played into it. */
+export interface VirtualMic {
+  /** Environment entries that point PulseAudio clients (and ALSA's pulse plugin) at this daemon. */
+  readonly env: Readonly<Record<'PULSE_SERVER' | 'XDG_RUNTIME_DIR' | 'PULSE_COOKIE', string>>;
+  /** Process id of the daemon. */
+  readonly pid: number;
+  /** Private runtime directory (socket, config), removed by `stop()`. */
+  readonly dir: string;
+  /** Name of the null sink played into. */
+  readonly sinkName: string;
+  /** Name of the virtual microphone (the default source). */
+  readonly sourceName: string;
+  /** Plays a WAV file (or a tone sequence, rendered with sox) into the mic; resolves when done. */
+  play(input: string | ToneSequenceOptions): Promise<void>;
+  /** Starts playing in the background; the returned handle stops it early or awaits its end. */
+  playBackground(input: string | ToneSequenceOptions): Promise<Playback>;
+  /** Kills the daemon this helper started (only that one) and removes its runtime directory. */
+  stop(): Promise<void>;
+}
+
+/** A background playback started by {@link VirtualMic.playBackground}. */
+export interface Playback {
+  /** `performance.timeOrigin + performance.now()` when the player process was spawned, ms. */
+  readonly startedAt: number;
+  /** Resolves when playback ends (naturally or after `stop()`). */
+  readonly done: Promise<void>;
+  /** Stops playback early. */
+  stop(): Promise<void>;
+}
+
+const SINK = 'audex_speaker';
+const SOURCE = 'audex_mic';
+
+/**
+ * Starts a private PulseAudio daemon (running as whatever user this is, root included) with a
+ * null sink and a virtual microphone fed by its monitor, both the defaults, on a unix socket in a
+ * fresh temp runtime dir. Nothing of the system's own audio set-up is touched.
+ */
+export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<VirtualMic> {
+  const rate = options.rate ?? 48_000;
+  const channels = options.channels ?? 2;
+  const dir = await mkdtemp(join(tmpdir(), 'audex-pulse-'));
+  const socket = join(dir, 'native');
+  const config = join(dir, 'default.pa');
+  await writeFile(
+    config,
+    [
+      `load-module module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+      `load-module module-null-sink sink_name=${SINK} rate=${rate} channels=${channels} sink_properties=device.description=audex-virtual-speaker`,
+      `load-module module-remap-source source_name=${SOURCE} master=${SINK}.monitor source_properties=device.description=audex-virtual-mic`,
+      `set-default-sink ${SINK}`,
+      `set-default-source ${SOURCE}`,
+      '',
+    ].join('\n'),
+  );
+  const env = {
+    PULSE_SERVER: `unix:${socket}`,
+    XDG_RUNTIME_DIR: dir,
+    PULSE_COOKIE: join(dir, 'cookie'),
+  };
+  const childEnv = { ...process.env, ...env, HOME: dir };
+  const daemon: ChildProcess = spawn(
+    'pulseaudio',
+    [
+      '-n',
+      '-F',
+      config,
+      '--daemonize=no',
+      '--exit-idle-time=-1',
+      '--use-pid-file=no',
+      '--system=no',
+      '--realtime=no',
+      '--high-priority=no',
+      '--disallow-module-loading=no',
+      '--log-target=stderr',
+      '--log-level=error',
+    ],
+    {
+      env: childEnv,
+      stdio: ['ignore', 'ignore', options.detached ? 'ignore' : 'pipe'],
+      detached: options.detached ?? false,
+    },
+  );
+  let stderr = '';
+  daemon.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    daemon.once('exit', () => {
+      exited = true;
+      resolve();
+    });
+    daemon.once('error', () => {
+      exited = true;
+      resolve();
+    });
+  });
+  if (options.detached) daemon.unref();
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  for (;;) {
+    if (exited) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(
+        `[audex/test-utils] pulseaudio exited during start-up: ${stderr.trim() || '(no output)'}`,
+      );
+    }
+    if (existsSync(socket)) {
+      try {
+        await run('pactl', ['info'], { env: childEnv, timeout: 2000 });
+        break;
+      } catch {
+        // not answering yet
+      }
+    }
+    if (Date.now() > deadline) {
+      daemon.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(
+        `[audex/test-utils] pulseaudio did not answer on ${socket} within ${options.timeoutMs ?? 10_000} ms: ${stderr.trim()}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (options.setEnv ?? true) Object.assign(process.env, env);
+
+  const players = new Set<ChildProcess>();
+  const toFile = async (input: string | ToneSequenceOptions): Promise<string> =>
+    typeof input === 'string'
+      ? input
+      : writeToneSequence(join(dir, `tones-${players.size}-${Date.now()}.wav`), input);
+  const playBackground = async (input: string | ToneSequenceOptions): Promise<Playback> => {
+    const file = await toFile(input);
+    const startedAt = performance.timeOrigin + performance.now();
+    const player = spawn('paplay', [`--device=${SINK}`, file], {
+      env: childEnv,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    players.add(player);
+    let err = '';
+    player.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const done = new Promise<void>((resolve, reject) => {
+      player.once('error', reject);
+      player.once('exit', (code, signal) => {
+        players.delete(player);
+        if (code === 0 || signal === 'SIGTERM') resolve();
+        else reject(new Error(`[audex/test-utils] paplay ${file} failed (${code ?? signal}): ${err.trim()}`));
+      });
+    });
+    return {
+      startedAt,
+      done,
+      stop: async () => {
+        if (player.exitCode === null && player.signalCode === null) player.kill('SIGTERM');
+        await done.catch(() => {});
+      },
+    };
+  };
+
+  return {
+    env,
+    pid: daemon.pid ?? -1,
+    dir,
+    sinkName: SINK,
+    sourceName: SOURCE,
+    play: async (input) => (await playBackground(input)).done,
+    playBackground,
+    stop: async () => {
+      for (const p of players) p.kill('SIGTERM');
+      if (!exited) {
+        daemon.kill('SIGTERM');
+        const timer = setTimeout(() => daemon.kill('SIGKILL'), 3000);
+        await exit;
+        clearTimeout(timer);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
