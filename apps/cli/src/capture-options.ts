@@ -32,10 +32,12 @@ export function captureConfig(flags: CaptureFlags, inputDeviceIndex: number | nu
       `capture format "${format}" is not supported; use one of ${SAMPLE_FORMATS.join(', ')}`,
     );
   }
-  const partial: Partial<AudioConfig> = { inputDeviceIndex };
-  if (format !== undefined) partial.format = format as SampleFormat;
-  if (flags.rate !== undefined) partial.rate = positiveInteger(flags.rate, '--rate');
-  if (flags.channels !== undefined) partial.channels = positiveInteger(flags.channels, '--channels');
+  const partial: Partial<AudioConfig> = {
+    inputDeviceIndex,
+    ...(format !== undefined ? { format: format as SampleFormat } : {}),
+    ...(flags.rate !== undefined ? { rate: positiveInteger(flags.rate, '--rate') } : {}),
+    ...(flags.channels !== undefined ? { channels: positiveInteger(flags.channels, '--channels') } : {}),
+  };
   try {
     return resolveAudioConfig(partial);
   } catch (error) {

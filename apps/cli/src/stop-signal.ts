@@ -1,9 +1,12 @@
 /**
- * Resolves when the user asks to stop: Ctrl-C (SIGINT), SIGTERM, or after `durationMs`. A second
- * Ctrl-C while stopping exits at once with status 130. `dispose()` removes the handlers.
+ * Resolves `stopped` when the user asks to stop: Ctrl-C (SIGINT), SIGTERM, `request()`, or
+ * `durationMs` after `startClock()` (called once audio flows, so the length counts captured audio,
+ * not device start-up). A second Ctrl-C while stopping exits at once with status 130.
+ * `dispose()` removes the handlers.
  */
 export function waitForStop(durationMs: number | undefined): {
   stopped: Promise<'signal' | 'duration' | 'requested'>;
+  startClock(): void;
   request(): void;
   dispose(): void;
 } {
@@ -19,9 +22,13 @@ export function waitForStop(durationMs: number | undefined): {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const timer = durationMs === undefined ? undefined : setTimeout(() => resolveStop('duration'), durationMs);
+  let timer: NodeJS.Timeout | undefined;
   return {
     stopped,
+    startClock: () => {
+      if (durationMs !== undefined && timer === undefined)
+        timer = setTimeout(() => resolveStop('duration'), durationMs);
+    },
     request: () => resolveStop('requested'),
     dispose: () => {
       if (timer) clearTimeout(timer);

@@ -34,10 +34,13 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   const meter = live
     ? new LevelMeter(err, 'REC', () => {
         const elapsedMs = startedAt === 0 ? 0 : Date.now() - startedAt;
-        return { elapsedMs, bytes: Math.round((elapsedMs / 1000) * config.rate) * bytesPerFrame(config) };
+        return {
+          elapsedMs,
+          bytes: Math.round((elapsedMs / 1000) * config.rate) * bytesPerFrame(config.format, config.channels),
+        };
       })
     : undefined;
-  recorder.on('level', (level) => meter?.update(level.peak, level.rms));
+  recorder.on('level', (level) => meter?.update(Math.max(0, ...level.peak), Math.max(0, ...level.rms)));
   recorder.on('overflow', () => {
     overflows += 1;
   });
@@ -48,16 +51,19 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     stop.request();
   });
   try {
-    await recorder.init();
+    const recovered = await recorder.init();
+    for (const r of recovered) err.write(`recovered an unfinished recording: ${r.key}\n`);
     const key = await recorder.start(...flags.prefix);
     startedAt = Date.now();
+    stop.startClock();
     meter?.start();
-    if (live) err.write('');
     await stop.stopped;
     meter?.stop();
     const segment = await recorder.stop({ frames: false });
     if (sourceError) err.write(`${paint.yellow('warning:')} capture ended early: ${sourceError.message}\n`);
-    const size = Math.round((segment.durationMs / 1000) * config.rate) * bytesPerFrame(config) + 44;
+    const size =
+      Math.round((segment.durationMs / 1000) * config.rate) * bytesPerFrame(config.format, config.channels) +
+      44;
     if (flags.json) {
       process.stdout.write(
         `${JSON.stringify({

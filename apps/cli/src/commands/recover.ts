@@ -17,11 +17,13 @@ export async function recoverCommand(
     { source: createAudioSource(), ...(spoolDir ? { spoolDir } : {}) },
   );
   try {
-    await recorder.init();
-    const recovered = await recorder.recover();
+    // init() recovers and uploads whatever a crash left in the spool
+    const recovered = await recorder.init();
     const keys = recovered.map((r) => r.key);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(recovered)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(recovered.map((r) => ({ key: r.key, durationMs: r.durationMs, startedAt: r.startedAt, endedAt: r.endedAt, frameCount: r.frameCount, errors: r.errors.map((e) => e.message) })))}\n`,
+      );
     } else if (keys.length === 0) {
       process.stderr.write('nothing to recover\n');
     } else {

@@ -20,6 +20,8 @@ export interface StreamFlags extends CaptureFlags, StoreFlags {
   save?: boolean;
   /** Key parts when saving. */
   prefix: string[];
+  /** Spool (journal) directory. */
+  spoolDir?: string;
 }
 
 function isBrokenPipe(error: unknown): boolean {
@@ -68,7 +70,12 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   }
   const spoolDir =
     flags.spoolDir ?? process.env.AUDEX_SPOOL_DIR ?? (scratch ? join(scratch, 'spool') : undefined);
-  const recorder = new AudioRecorder(store, config, { source, ...(spoolDir ? { spoolDir } : {}) });
+  // without --save the store is thrown away, so nothing may be recovered into it
+  const recorder = new AudioRecorder(store, config, {
+    source,
+    recoverOnInit: flags.save === true,
+    ...(spoolDir ? { spoolDir } : {}),
+  });
   const stop = waitForStop(stopAfter);
   const abort = new AbortController();
   let pipeClosed = false;
@@ -84,6 +91,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   try {
     await recorder.init();
     await recorder.start(...flags.prefix);
+    stop.startClock();
     const stopping = stop.stopped.then(() => recorder.stop({ frames: false }));
     stopping.catch(() => {});
     try {
