@@ -1,0 +1,132 @@
+import { type Codec, createPcmTransform, type Encoder, getCodec, type PcmShape } from '@audex/codec';
+import { type AudioConfig, isSampleFormat, MAX_CHANNELS, MAX_RATE, SAMPLE_FORMATS } from '@audex/pcm';
+import { describeValue, RecorderError } from './errors.js';
+import type { OutputOptions } from './types.js';
+
+/** A validated output shape: which codec, and the PCM shape handed to it. */
+export interface OutputSpec {
+  readonly codec: Codec;
+  readonly shape: PcmShape;
+  readonly bitrate: number | undefined;
+}
+
+/** A streaming converter from the capture shape to an output shape. */
+export interface PcmConverter {
+  write(pcm: Uint8Array): Uint8Array;
+  end(): Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+const passThrough: PcmConverter = { write: (pcm) => pcm, end: () => EMPTY };
+
+/**
+ * Validates `stream()`/`segment()` output options against the registry and the capture config.
+ * @throws {RecorderError} `INVALID_OPTIONS` naming the bad value and what is allowed.
+ */
+export function resolveOutput(
+  options: OutputOptions,
+  capture: Readonly<AudioConfig>,
+  defaultFormat: string,
+): OutputSpec {
+  const format = options.format ?? defaultFormat;
+  if (typeof format !== 'string') {
+    throw new RecorderError('INVALID_OPTIONS', `format must be a string, got ${describeValue(format)}`, {
+      field: 'format',
+    });
+  }
+  let codec: Codec;
+  try {
+    codec = getCodec(format);
+  } catch (error) {
+    throw new RecorderError('INVALID_OPTIONS', (error as Error).message.replace(/^\[audex\/codec\] /, ''), {
+      field: 'format',
+      cause: error,
+    });
+  }
+  const channels = options.channels ?? capture.channels;
+  if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `channels must be an integer from 1 to ${MAX_CHANNELS}, got ${describeValue(channels)}`,
+      { field: 'channels' },
+    );
+  }
+  const rate = options.rate ?? capture.rate;
+  if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `rate must be an integer number of Hz from 1 to ${MAX_RATE}, got ${describeValue(rate)}`,
+      { field: 'rate' },
+    );
+  }
+  const sampleFormat = options.sampleFormat ?? capture.format;
+  if (!isSampleFormat(sampleFormat)) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `sampleFormat must be one of ${SAMPLE_FORMATS.join(', ')}, got ${describeValue(sampleFormat)}`,
+      { field: 'sampleFormat' },
+    );
+  }
+  const bitrate = options.bitrate;
+  if (bitrate !== undefined && !(Number.isInteger(bitrate) && bitrate > 0)) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `bitrate must be a positive integer of bit/s, got ${describeValue(bitrate)}`,
+      { field: 'bitrate' },
+    );
+  }
+  return { codec, shape: { rate, channels, sampleFormat }, bitrate };
+}
+
+/** A converter from the capture shape to `spec`'s shape (identity when they match). */
+export function createConverter(capture: Readonly<AudioConfig>, spec: OutputSpec): PcmConverter {
+  const { shape } = spec;
+  if (
+    shape.rate === capture.rate &&
+    shape.channels === capture.channels &&
+    shape.sampleFormat === capture.format
+  ) {
+    return passThrough;
+  }
+  return createPcmTransform({
+    from: { rate: capture.rate, channels: capture.channels, sampleFormat: capture.format },
+    to: shape,
+  });
+}
+
+/**
+ * Creates an encoder for `spec`, turning a codec's refusal (e.g. Opus at 44.1 kHz) into a
+ * `RecorderError` `INVALID_OPTIONS`.
+ */
+export function createOutputEncoder(spec: OutputSpec, totalFrames?: number): Encoder {
+  try {
+    return spec.codec.createEncoder({
+      ...spec.shape,
+      ...(spec.bitrate === undefined ? {} : { bitrate: spec.bitrate }),
+      ...(totalFrames === undefined ? {} : { totalFrames }),
+    });
+  } catch (error) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `codec "${spec.codec.format}" rejected ${spec.shape.rate} Hz, ${spec.shape.channels} channel(s), ${spec.shape.sampleFormat}: ${(error as Error).message}`,
+      { field: 'format', cause: error },
+    );
+  }
+}
+
+/** Concatenates byte arrays (returns the only one as is). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const nonEmpty = parts.filter((p) => p.byteLength > 0);
+  if (nonEmpty.length === 0) return EMPTY;
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  let total = 0;
+  for (const p of nonEmpty) total += p.byteLength;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of nonEmpty) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}

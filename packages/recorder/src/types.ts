@@ -1,0 +1,265 @@
+import type { AudioSource } from '@audex/capture';
+import type { SampleFormat } from '@audex/pcm';
+import type { RecorderError } from './errors.js';
+
+/**
+ * Where an {@link AudioRecorder} is in its life:
+ * `'idle'` (constructed) → `init()` → `'initialized'` → `start()` → `'recording'` → `stop()` →
+ * `'stopping'` → `'initialized'` … → `close()` → `'closed'` (terminal).
+ */
+export type RecorderStatus = 'idle' | 'initialized' | 'recording' | 'stopping' | 'closed';
+
+/**
+ * A pino-compatible logger: pass a `pino()` instance (or any object with these four methods).
+ * The recorder logs structured objects with a message; it is silent when no logger is given.
+ */
+export interface RecorderLogger {
+  /** Fine-grained events (a journal recovered, an upload attempt). */
+  debug(obj: object, msg?: string): void;
+  /** Lifecycle: recording started, stored. */
+  info(obj: object, msg?: string): void;
+  /** Something went wrong but was handled (a retry, a clamped range). */
+  warn(obj: object, msg?: string): void;
+  /** Something failed (an upload after every retry, the device vanishing). */
+  error(obj: object, msg?: string): void;
+}
+
+/** Options of `new AudioRecorder(store, config, options)`. All optional. */
+export interface AudioRecorderOptions {
+  /**
+   * What to capture from. Default: a `PortAudioSource` from `@audex/capture`, loaded lazily on
+   * first use so a custom source never loads the native `naudiodon` module.
+   */
+  source?: AudioSource;
+  /**
+   * Directory for the crash journal of each recording (created if missing). Recordings that were
+   * not stored (a crash, a failed upload) stay here until `init()` or `recover()` saves them, so
+   * use a stable, private directory per application. Default `<os.tmpdir()>/audex-spool`.
+   */
+  spoolDir?: string;
+  /** Structured logger (pino-compatible). Default: silent. */
+  logger?: RecorderLogger;
+  /**
+   * Most recent audio kept in RAM, in ms; older audio is read back from the spool file, so memory
+   * stays bounded however long the recording. Default `30000`.
+   */
+  memoryMs?: number;
+  /**
+   * How often the journal is flushed and fsynced, in ms, from 10 to 1000. A crash loses at most
+   * about this much audio. Default `500`.
+   */
+  flushIntervalMs?: number;
+  /** Upload attempts after the first failed one, at `stop()` and in recovery. Default `3`. */
+  uploadRetries?: number;
+  /** Delay before the first upload retry in ms, doubled for each further retry. Default `500`. */
+  retryDelayMs?: number;
+  /** Whether `init()` recovers and uploads unfinished recordings found in `spoolDir`. Default `true`. */
+  recoverOnInit?: boolean;
+}
+
+/** Where a {@link StreamOptions.from | stream} starts. */
+export type StreamStart = 'start' | 'now' | Date | number;
+
+/** Output shape shared by `stream()` and `segment()`. */
+export interface OutputOptions {
+  /** Any registered codec format (`'pcm'`, `'wav'`, `'mp3'`, `'opus'`, or one you registered). */
+  format?: string;
+  /** Output channels (mixed down or up from the capture's). Default: the capture's channels. */
+  channels?: number;
+  /** Output sample rate in Hz (band-limited resampling). Default: the capture rate. */
+  rate?: number;
+  /** Sample format given to the encoder (and of `'pcm'`/`'wav'` output). Default: the capture format. */
+  sampleFormat?: SampleFormat;
+  /** Bitrate in bit/s for lossy codecs. Default: the codec's (MP3 128 000, Opus 64 000). */
+  bitrate?: number;
+}
+
+/** Options of `AudioRecorder.stream()`. */
+export interface StreamOptions extends OutputOptions {
+  /**
+   * Captured frames (at the capture rate) per yielded chunk. Every chunk but the last holds exactly
+   * this much audio; the last, shorter one is flushed when the recording stops. Continuous codecs
+   * (MP3, Opus) may yield slightly shifted byte boundaries since they encode in frames.
+   * Default: the config's `chunk` (1024).
+   */
+  chunkSize?: number;
+  /**
+   * Output format. `'wav'` chunks are standalone WAV files (as in the reference); every other
+   * format is one continuous stream whose chunks concatenate to one valid file. Default `'pcm'`.
+   */
+  format?: string;
+  /**
+   * Where to start: `'start'` (default, the beginning of the recording, as the reference),
+   * `'now'` (live: only audio captured from now on), or a wall-clock time (`Date` or ms since the
+   * Unix epoch), clamped to the recording.
+   */
+  from?: StreamStart;
+  /** Aborting ends the stream cleanly (no error): the iteration simply finishes. */
+  signal?: AbortSignal;
+}
+
+/** Options of `AudioRecorder.segment()`. */
+export interface SegmentOptions extends OutputOptions {
+  /** Output format, a complete file. Default `'wav'`. */
+  format?: string;
+}
+
+/** Options of `AudioRecorder.stop()`. */
+export interface StopOptions {
+  /**
+   * Whether to read the whole recording's PCM into `AudioSegment.frames`. Default `true` (as the
+   * reference); pass `false` for long recordings: `frames` is then an empty `Uint8Array`.
+   */
+  frames?: boolean;
+}
+
+/** A stored recording, as `stop()` returns it: the reference's `AudioSegment`. */
+export interface AudioSegment {
+  /** Store key the WAV was uploaded to. */
+  key: string;
+  /** Duration from the sample count (frames ÷ rate), in ms, gaps included. */
+  durationMs: number;
+  /** Wall-clock time of the first sample. */
+  startedAt: Date;
+  /** Wall-clock time just after the last sample. */
+  endedAt: Date;
+  /** Raw PCM in the capture format (int24 packed as 3 bytes); empty with `stop({ frames: false })`. */
+  frames: Uint8Array;
+}
+
+/** A gap in the input (lost audio) as stored in a recording's metadata. */
+export interface GapMetadata {
+  /** Frame index where the gap starts on the recording's timeline. */
+  position: number;
+  /** Frames of silence that stand in for the lost input. */
+  length: number;
+  /** Offset of the gap from the start of the recording, in ms. */
+  start_ms: number;
+  /** Length of the gap in ms. */
+  duration_ms: number;
+}
+
+/**
+ * Metadata stored with every recording: the reference's keys (first seven) plus loss accounting.
+ * Values keep their JSON types (numbers stay numbers).
+ */
+export interface RecordingMetadata {
+  [key: string]: unknown;
+  /** Always `'audio/wav'`. */
+  content_type: string;
+  /** Duration from samples, in ms. */
+  duration_ms: number;
+  /** Capture rate in Hz. */
+  sample_rate: number;
+  /** Capture channels. */
+  channels: number;
+  /** ISO 8601 time of the first sample. */
+  started_at: string;
+  /** ISO 8601 time just after the last sample. */
+  ended_at: string;
+  /** Frames on the timeline (captured + silence standing in for gaps). */
+  frame_count: number;
+  /** Capture sample format. */
+  sample_format: SampleFormat;
+  /** Chunks the device flagged as preceded by lost input. */
+  overflow_count: number;
+  /** Lost input kept on the timeline as silence (the first few; S3 metadata is limited to 2 KB). */
+  gaps: GapMetadata[];
+  /** Number of gaps on the timeline (all of them, listed or not). */
+  gap_count: number;
+  /** Frames of silence standing in for lost input, over all gaps. */
+  gap_frames: number;
+  /** Frames actually captured. */
+  captured_frames: number;
+  /** Wall-clock span of the recording in ms (start() to stop()), to compare with `captured_frames`. */
+  wall_clock_ms: number;
+  /** Present and `true` on recordings saved by crash recovery. */
+  recovered?: boolean;
+}
+
+/** Peak and RMS level of one captured chunk, per channel, linear in [0, 1] (full scale = 1). */
+export interface LevelEvent {
+  /** Capture time of the chunk's first frame, ms since the Unix epoch. */
+  time: number;
+  /** Frames in the chunk. */
+  frames: number;
+  /** Highest absolute sample per channel. */
+  peak: number[];
+  /** Root mean square per channel. */
+  rms: number[];
+}
+
+/** Lost input: the device flagged an overflow, or a chunk arrived later than its samples allow. */
+export interface OverflowEvent {
+  /** `'device'`: the source flagged it; `'gap'`: detected from timestamps. */
+  reason: 'device' | 'gap';
+  /** Capture time of the chunk after the loss, ms since the Unix epoch. */
+  time: number;
+  /** Overflows flagged by the device so far in this recording. */
+  overflowCount: number;
+  /** Frames of silence the timeline holds for this loss (0 when nothing was detected as missing). */
+  gapFrames: number;
+}
+
+/** Codes of {@link RecorderWarning}. */
+export type RecorderWarningCode =
+  | 'NO_RECORDING'
+  | 'RANGE_CLAMPED'
+  | 'UPLOAD_RETRY'
+  | 'SOURCE_STOP_FAILED'
+  | 'RECOVERY_DAMAGED'
+  | 'RECOVERY_SKIPPED'
+  | 'BAD_CHUNK';
+
+/** Something the recorder handled but an app may want to show or log. */
+export interface RecorderWarning {
+  /** What happened, machine-readable. */
+  code: RecorderWarningCode;
+  /** Human-readable, starting with `[audex/recorder]`. */
+  message: string;
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/** A recording saved by crash recovery (`init()` or `recover()`). */
+export interface RecoveredRecording {
+  /** Store key it was uploaded to (the key `start()` gave it). */
+  key: string;
+  /** Duration from samples, in ms. */
+  durationMs: number;
+  /** Wall-clock time of the first sample. */
+  startedAt: Date;
+  /** Wall-clock time just after the last recovered sample. */
+  endedAt: Date;
+  /** Frames on the timeline. */
+  frameCount: number;
+  /** Damaged journal parts that were skipped (the rest was kept). */
+  errors: Error[];
+}
+
+/** A status transition. */
+export interface StateChange {
+  /** Status before. */
+  from: RecorderStatus;
+  /** Status after. */
+  to: RecorderStatus;
+}
+
+/** Events of {@link AudioRecorder}, with their listener arguments. */
+export interface RecorderEvents {
+  [event: string]: unknown[];
+  /** The status changed. */
+  stateChange: [change: StateChange];
+  /** Input level of each captured chunk (computed only while someone listens). */
+  level: [level: LevelEvent];
+  /** Input was lost. */
+  overflow: [overflow: OverflowEvent];
+  /** A failure outside any call: the device vanished, a chunk was rejected. */
+  error: [error: RecorderError];
+  /** A recording left by a crash or a failed upload was saved. */
+  recovered: [recording: RecoveredRecording];
+  /** Something handled that an app may want to show. */
+  warning: [warning: RecorderWarning];
+  /** A recording was uploaded (by `stop()`). */
+  stored: [segment: { key: string; metadata: RecordingMetadata }];
+}

@@ -1,0 +1,171 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SyntheticSource, type SyntheticSourceOptions } from '@audex/capture';
+import { parseWavHeader } from '@audex/codec';
+import { type AudioConfig, fromFloat32, type SampleFormat } from '@audex/pcm';
+import { MemoryStore, type Store } from '@audex/store';
+import { AudioRecorder, type AudioRecorderOptions } from '../src/index.js';
+
+/** A deterministic, non-periodic-looking test signal: two tones whose sum never repeats in a test. */
+export function testSignal(frame: number, channel: number, rate: number): number {
+  const t = frame / rate;
+  return 0.4 * Math.sin(2 * Math.PI * (330 + 110 * channel) * t) + 0.2 * Math.sin(2 * Math.PI * 1234.5 * t);
+}
+
+/** The bytes SyntheticSource produces for frames [start, end) of `signal`. */
+export function expectedPcm(
+  start: number,
+  end: number,
+  config: Pick<AudioConfig, 'rate' | 'channels' | 'format'>,
+  signal = testSignal,
+): Uint8Array {
+  const { rate, channels } = config;
+  const samples = new Float32Array((end - start) * channels);
+  for (let f = start; f < end; f++) {
+    for (let c = 0; c < channels; c++) samples[(f - start) * channels + c] = signal(f, c, rate);
+  }
+  return fromFloat32(samples, config.format as SampleFormat);
+}
+
+/** A temp directory removed by the returned function. */
+export function tempDir(prefix = 'audex-recorder-'): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Rig {
+  recorder: AudioRecorder;
+  store: Store;
+  source: SyntheticSource;
+  spoolDir: string;
+  cleanup(): Promise<void>;
+}
+
+/** A recorder on a MemoryStore (unless given) with a fast SyntheticSource playing `testSignal`. */
+export function makeRig(
+  options: {
+    config?: Partial<AudioConfig>;
+    source?: SyntheticSourceOptions;
+    recorder?: Omit<AudioRecorderOptions, 'source' | 'spoolDir'>;
+    store?: Store;
+    startTime?: number;
+  } = {},
+): Rig {
+  const spool = tempDir();
+  const store = options.store ?? new MemoryStore();
+  const source = new SyntheticSource({ generate: testSignal, speed: 0, ...options.source });
+  const recorder = new AudioRecorder(store, options.config ?? {}, {
+    retryDelayMs: 10,
+    ...options.recorder,
+    source,
+    spoolDir: spool.dir,
+  });
+  return {
+    recorder,
+    store,
+    source,
+    spoolDir: spool.dir,
+    async cleanup() {
+      await recorder.close().catch(() => {});
+      spool.remove();
+    },
+  };
+}
+
+/** Resolves once the recorder's current recording holds at least `frames` frames. */
+export async function waitForFrames(
+  recorder: AudioRecorder,
+  frames: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (recorder.frameCount < frames) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${frames} frames (have ${recorder.frameCount})`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The data chunk of a WAV file (checks the header first). */
+export function wavData(file: Uint8Array): { info: ReturnType<typeof parseWavHeader>; data: Uint8Array } {
+  const info = parseWavHeader(file);
+  const end = info.dataBytes === null ? file.byteLength : info.dataOffset + info.dataBytes;
+  return { info, data: file.subarray(info.dataOffset, end) };
+}
+
+/** Collects an async iterable of byte chunks. */
+export async function collect(iterable: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const chunk of iterable) out.push(chunk);
+  return out;
+}
+
+/** Concatenates byte chunks. */
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Decodes a file with ffmpeg to interleaved s16le at its own rate/channels (or those given);
+ * returns the samples and ffmpeg's complaints (empty for a clean file).
+ */
+export function ffmpegDecode(
+  file: Uint8Array,
+  ext: string,
+  out: { rate?: number; channels?: number } = {},
+): { samples: Int16Array; stderr: string } {
+  const dir = tempDir('audex-ffmpeg-');
+  try {
+    const path = join(dir.dir, `in.${ext}`);
+    writeFileSync(path, file);
+    const args = ['-v', 'error', '-i', path, '-f', 's16le'];
+    if (out.rate) args.push('-ar', String(out.rate));
+    if (out.channels) args.push('-ac', String(out.channels));
+    args.push('-');
+    const result = spawnSync('ffmpeg', args, { maxBuffer: 1 << 30 });
+    if (result.status !== 0) throw new Error(`ffmpeg failed: ${result.stderr.toString()}`);
+    const bytes = new Uint8Array(result.stdout);
+    return {
+      samples: new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1),
+      stderr: result.stderr.toString(),
+    };
+  } finally {
+    dir.remove();
+  }
+}
+
+/** Frequency (Hz) of the strongest tone in `samples` (mono), by a coarse DFT scan. */
+export function dominantFrequency(
+  samples: ArrayLike<number>,
+  rate: number,
+  maxHz = 4000,
+  stepHz = 5,
+): number {
+  let best = 0;
+  let bestPower = -1;
+  const n = samples.length;
+  for (let f = stepHz; f <= maxHz; f += stepHz) {
+    let re = 0;
+    let im = 0;
+    const w = (2 * Math.PI * f) / rate;
+    for (let i = 0; i < n; i++) {
+      re += samples[i]! * Math.cos(w * i);
+      im += samples[i]! * Math.sin(w * i);
+    }
+    const p = re * re + im * im;
+    if (p > bestPower) {
+      bestPower = p;
+      best = f;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import type { RecorderStatus } from '../src/index.js';
+import { expectedPcm, makeRig, type Rig, waitForFrames, wavData } from './helpers.js';
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.cleanup();
+  rig = undefined;
+});
+
+describe('AudioRecorder lifecycle', () => {
+  test('moves idle → initialized → recording → stopping → initialized → closed, one event per change', async () => {
+    rig = makeRig({ source: { durationMs: 500 } });
+    const { recorder } = rig;
+    const seen: string[] = [];
+    recorder.on('stateChange', ({ from, to }) => seen.push(`${from}>${to}`));
+    expect(recorder.status).toBe<RecorderStatus>('idle');
+    await recorder.init();
+    await recorder.start();
+    expect(recorder.isRecording).toBe(true);
+    await waitForFrames(recorder, 8000);
+    await recorder.stop();
+    expect(recorder.isRecording).toBe(false);
+    await recorder.close();
+    expect(seen).toEqual([
+      'idle>initialized',
+      'initialized>recording',
+      'recording>stopping',
+      'stopping>initialized',
+      'initialized>closed',
+    ]);
+  });
+
+  test('start() returns audex/<prefixes>/<uuid>.wav and currentSegmentKey names it', async () => {
+    rig = makeRig();
+    const { recorder } = rig;
+    await recorder.init();
+    expect(recorder.currentSegmentKey).toBeNull();
+    const key = await recorder.start('session-1', 'mic');
+    expect(key).toMatch(/^audex\/session-1\/mic\/[0-9a-f-]{36}\.wav$/);
+    expect(recorder.currentSegmentKey).toBe(key);
+    await recorder.stop({ frames: false });
+    expect(recorder.currentSegmentKey).toBe(key);
+    const plain = await recorder.start();
+    expect(plain).toMatch(/^audex\/[0-9a-f-]{36}\.wav$/);
+  });
+
+  test('stop() uploads a WAV holding exactly the captured samples, with the reference metadata keys', async () => {
+    const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
+    rig = makeRig({ config, source: { durationMs: 2000, startTime: Date.UTC(2026, 0, 1, 12) } });
+    const { recorder, store } = rig;
+    await recorder.init();
+    const key = await recorder.start('test');
+    await waitForFrames(recorder, 32_000);
+    const segment = await recorder.stop();
+
+    const expected = expectedPcm(0, 32_000, config);
+    expect(segment.key).toBe(key);
+    expect(segment.durationMs).toBe(2000);
+    expect(segment.startedAt.toISOString()).toBe('2026-01-01T12:00:00.000Z');
+    expect(segment.endedAt.toISOString()).toBe('2026-01-01T12:00:02.000Z');
+    expect(Buffer.from(segment.frames).equals(Buffer.from(expected))).toBe(true);
+
+    const file = await store.download(key);
+    const { info, data } = wavData(file);
+    expect(info).toMatchObject({ rate: 16_000, channels: 1, sampleFormat: 'int16', container: 'RIFF' });
+    expect(Buffer.from(data).equals(Buffer.from(expected))).toBe(true);
+
+    const metadata = await store.getMetadata(key);
+    expect(metadata).toMatchObject({
+      content_type: 'audio/wav',
+      duration_ms: 2000,
+      sample_rate: 16_000,
+      channels: 1,
+      started_at: '2026-01-01T12:00:00.000Z',
+      ended_at: '2026-01-01T12:00:02.000Z',
+      frame_count: 32_000,
+      overflow_count: 0,
+      gaps: [],
+      gap_count: 0,
+      captured_frames: 32_000,
+      sample_format: 'int16',
+    });
+    expect(typeof metadata.wall_clock_ms).toBe('number');
+  });
+
+  test('stop({ frames: false }) stores everything but returns empty frames', async () => {
+    rig = makeRig({ source: { durationMs: 300 } });
+    const { recorder, store } = rig;
+    await recorder.init();
+    const key = await recorder.start();
+    await waitForFrames(recorder, 4800);
+    const segment = await recorder.stop({ frames: false });
+    expect(segment.frames.byteLength).toBe(0);
+    expect(segment.durationMs).toBe(300);
+    expect(wavData(await store.download(key)).data.byteLength).toBe(4800 * 2);
+  });
+
+  test.each(['int8', 'int16', 'int24', 'int32', 'float32'] as const)(
+    'records %s stereo at 48 kHz and stores it bit-exact',
+    async (format) => {
+      const config = { format, channels: 2, rate: 48_000, chunk: 480 };
+      rig = makeRig({ config, source: { durationMs: 250 } });
+      const { recorder, store } = rig;
+      await recorder.init();
+      const key = await recorder.start();
+      await waitForFrames(recorder, 12_000);
+      const segment = await recorder.stop();
+      const expected = expectedPcm(0, 12_000, config);
+      expect(Buffer.from(segment.frames).equals(Buffer.from(expected))).toBe(true);
+      const file = await store.download(key);
+      const { info, data } = wavData(file);
+      expect(info.channels).toBe(2);
+      expect(info.rate).toBe(48_000);
+      // 8-bit WAV is unsigned: the stored bytes are the signed samples offset by 128.
+      const stored = format === 'int8' ? data.map((b) => b ^ 0x80) : data;
+      expect(Buffer.from(stored).equals(Buffer.from(expected))).toBe(true);
+    },
+  );
+
+  test('close() stops and stores an active recording; await using closes at scope end', async () => {
+    rig = makeRig({ source: { durationMs: 200 } });
+    const { recorder, store } = rig;
+    let key = '';
+    {
+      await using r = recorder;
+      await r.init();
+      key = await r.start();
+      await waitForFrames(r, 3200);
+    }
+    expect(recorder.status).toBe('closed');
+    expect(await store.exists(key)).toBe(true);
+    expect((await store.getMetadata(key)).frame_count).toBe(3200);
+  });
+
+  test('a second recording clears the first one’s frames, and each is stored under its own key', async () => {
+    rig = makeRig({ source: { durationMs: 100 } });
+    const { recorder, store } = rig;
+    await recorder.init();
+    const first = await recorder.start();
+    await waitForFrames(recorder, 1600);
+    await recorder.stop();
+    const second = await recorder.start();
+    await waitForFrames(recorder, 1600);
+    await recorder.stop();
+    expect(first).not.toBe(second);
+    expect(await store.exists(first)).toBe(true);
+    expect(await store.exists(second)).toBe(true);
+  });
+
+  test('emits a level per chunk with peak and RMS per channel', async () => {
+    rig = makeRig({
+      config: { channels: 2, chunk: 1600 },
+      source: { durationMs: 100, generate: (_f, c) => (c === 0 ? 0.5 : -0.25) },
+    });
+    const { recorder } = rig;
+    const levels: { peak: number[]; rms: number[]; frames: number }[] = [];
+    recorder.on('level', (l) => levels.push(l));
+    await recorder.init();
+    await recorder.start();
+    await waitForFrames(recorder, 1600);
+    await recorder.stop();
+    expect(levels.length).toBe(1);
+    expect(levels[0]!.frames).toBe(1600);
+    expect(levels[0]!.peak[0]).toBeCloseTo(0.5, 3);
+    expect(levels[0]!.peak[1]).toBeCloseTo(0.25, 3);
+    expect(levels[0]!.rms[0]).toBeCloseTo(0.5, 3);
+    expect(levels[0]!.rms[1]).toBeCloseTo(0.25, 3);
+  });
+});
