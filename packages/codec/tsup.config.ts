@@ -1,3 +1,4 @@
 import { createTsupConfig } from '@audex/tsup-config';
 
-export default createTsupConfig();
+// The testing entry imports the main entry by name (kept external) so CodecError has one identity.
+export default createTsupConfig({ entry: ['src/index.ts', 'src/testing.ts'], external: ['@audex/codec'] });

@@ -107,10 +107,10 @@ export function createPcmTransform(options: PcmTransformOptions): PcmTransform {
         data.set(pcm, pending.length);
       }
       const whole = data.length - (data.length % frameBytes);
-      pending = data.slice(whole);
+      pending = new Uint8Array(data.subarray(whole));
       if (whole === 0) return new Uint8Array(0);
       const frames = data.subarray(0, whole);
-      if (identity) return frames.slice();
+      if (identity) return new Uint8Array(frames);
       return convert(toFloat32(frames, from.sampleFormat));
     },
     end() {

@@ -1,5 +1,5 @@
 import { CodecError } from './errors.js';
-import type { Codec, DecodedAudio } from './types.js';
+import type { Codec, DecodedAudio, DecodeOptions } from './types.js';
 
 const codecs = new Map<string, Codec>();
 
@@ -55,13 +55,18 @@ export function listFormats(): string[] {
 }
 
 /**
- * Decodes a whole file with the codec registered under `format`.
+ * Decodes a whole file with the codec registered under `format`. `options` carries the shape
+ * headerless formats (`pcm`) need.
  * @throws {CodecError} `UNKNOWN_FORMAT`, `INVALID_OPTIONS` (codec cannot decode) or `CORRUPT_INPUT`.
  */
-export async function decodeAudio(data: Uint8Array, format: string): Promise<DecodedAudio> {
+export async function decodeAudio(
+  data: Uint8Array,
+  format: string,
+  options?: DecodeOptions,
+): Promise<DecodedAudio> {
   const codec = getCodec(format);
   if (!codec.decode) {
     throw new CodecError('INVALID_OPTIONS', `codec "${format}" cannot decode`, { format });
   }
-  return codec.decode(data);
+  return codec.decode(data, options);
 }

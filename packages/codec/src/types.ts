@@ -38,6 +38,21 @@ export interface DecodedAudio {
   samples: Float32Array;
   /** Frames per channel. */
   frames: number;
+  /** Sample format stored in the source, for lossless formats (PCM, WAV); absent for lossy ones. */
+  sampleFormat?: SampleFormat;
+}
+
+/**
+ * Hints for decoders of headerless formats (`pcm` needs all three); formats with a header
+ * ignore them.
+ */
+export interface DecodeOptions {
+  /** Sample rate in Hz. */
+  rate?: number;
+  /** Interleaved channels. */
+  channels?: number;
+  /** Sample format of the bytes. */
+  sampleFormat?: SampleFormat;
 }
 
 /** A codec: a format name, its MIME type and extension, an encoder factory and (optionally) a decoder. */
@@ -51,5 +66,5 @@ export interface Codec {
   /** Creates a fresh streaming encoder. Throws `CodecError` on unsupported options. */
   createEncoder(options: EncoderOptions): Encoder;
   /** Decodes a whole file to PCM. Throws `CodecError` with code `CORRUPT_INPUT` on damaged input. */
-  decode?(data: Uint8Array): Promise<DecodedAudio>;
+  decode?(data: Uint8Array, options?: DecodeOptions): Promise<DecodedAudio>;
 }

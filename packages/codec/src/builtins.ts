@@ -1,0 +1,15 @@
+/**
+ * Registers the built-in codecs. Imported for its side effect by `index.ts`, so
+ * `getCodec('wav')` works after `import '@audex/codec'`; listed in package.json `sideEffects`.
+ * A user may replace any of them with `registerCodec()`.
+ */
+import { mp3Codec } from './mp3.js';
+import { opusCodec } from './opus.js';
+import { pcmCodec } from './pcm-codec.js';
+import { registerCodec } from './registry.js';
+import { wavCodec } from './wav.js';
+
+registerCodec(pcmCodec);
+registerCodec(wavCodec);
+registerCodec(mp3Codec);
+registerCodec(opusCodec);

@@ -1,0 +1,160 @@
+import { bytesPerFrame, type SampleFormat, toFloat32 } from '@audex/pcm';
+import { CodecError } from './errors.js';
+import type { Codec, DecodedAudio, Encoder, EncoderOptions } from './types.js';
+import { encodeWavHeader, parseWavHeader } from './wav-header.js';
+
+/** A decoded WAV file with its samples kept in their stored format (lossless). */
+export interface WavAudio {
+  /** Sample rate in Hz. */
+  rate: number;
+  /** Interleaved channels. */
+  channels: number;
+  /**
+   * Format of `data`. 8-bit WAV (unsigned) is returned as signed `int8`; 64-bit float WAV is
+   * narrowed to `float32`.
+   */
+  sampleFormat: SampleFormat;
+  /** Frames per channel. */
+  frames: number;
+  /** Interleaved little-endian samples in `sampleFormat` (int24 packed as 3 bytes). */
+  data: Uint8Array;
+}
+
+function wavError(code: 'INVALID_OPTIONS' | 'ENCODER_ENDED' | 'CORRUPT_INPUT', message: string): CodecError {
+  return new CodecError(code, `WAV: ${message}`, { format: 'wav' });
+}
+
+/** Flips the sign bit: signed int8 ↔ WAV's unsigned 8-bit, into `out` (same length). */
+function flipInt8(input: Uint8Array, out: Uint8Array, offset: number): void {
+  for (let i = 0; i < input.length; i++) out[offset + i] = input[i]! ^ 0x80;
+}
+
+/**
+ * Creates a streaming WAV encoder. The file's sample format follows `options.sampleFormat`
+ * (8-bit unsigned PCM for `int8`, 16/24/32-bit PCM, 32-bit IEEE float; WAVE_FORMAT_EXTENSIBLE
+ * above 16 bits or 2 channels). Memory is bounded: each `write()` returns its bytes at once.
+ *
+ * With `options.totalFrames` the header carries exact sizes (RF64 beyond 4 GiB) and writing a
+ * different number of frames is an error. Without it the header is a streaming one (sizes
+ * 0xFFFFFFFF, read as "to the end of the file"); patch it with {@link finalizeWavFile} when the
+ * output is a file.
+ * @throws {CodecError} `INVALID_OPTIONS` for a bad rate, channel count or sample format.
+ */
+export function createWavEncoder(options: EncoderOptions): Encoder {
+  const { rate, channels, sampleFormat, totalFrames } = options;
+  const header = encodeWavHeader({
+    rate,
+    channels,
+    sampleFormat,
+    ...(totalFrames === undefined ? {} : { frames: totalFrames }),
+  });
+  const blockAlign = bytesPerFrame(sampleFormat, channels);
+  const expectedBytes = totalFrames === undefined ? undefined : totalFrames * blockAlign;
+  let written = 0;
+  let headerSent = false;
+  let ended = false;
+  return {
+    write(pcm) {
+      if (ended) throw wavError('ENCODER_ENDED', 'encoder written after end()');
+      if (expectedBytes !== undefined && written + pcm.length > expectedBytes) {
+        throw wavError(
+          'INVALID_OPTIONS',
+          `more than the ${totalFrames} frames declared by totalFrames were written (${(written + pcm.length) / blockAlign})`,
+        );
+      }
+      const offset = headerSent ? 0 : header.length;
+      const out = new Uint8Array(offset + pcm.length);
+      if (!headerSent) out.set(header);
+      headerSent = true;
+      if (sampleFormat === 'int8') flipInt8(pcm, out, offset);
+      else out.set(pcm, offset);
+      written += pcm.length;
+      return out;
+    },
+    end() {
+      if (ended) throw wavError('ENCODER_ENDED', 'end() called twice');
+      ended = true;
+      if (written % blockAlign !== 0) {
+        throw wavError(
+          'INVALID_OPTIONS',
+          `${written} bytes written is not a whole number of ${blockAlign}-byte frames (${channels} × ${sampleFormat})`,
+        );
+      }
+      if (expectedBytes !== undefined && written !== expectedBytes) {
+        throw wavError(
+          'INVALID_OPTIONS',
+          `${written / blockAlign} frames written but totalFrames declared ${totalFrames}; the header is wrong`,
+        );
+      }
+      // The word-alignment pad byte goes only where the header gives the data size: after a
+      // streaming header a reader would take it for a sample (finalizeWavFile adds it).
+      const pad = expectedBytes === undefined ? 0 : written % 2;
+      const out = new Uint8Array((headerSent ? 0 : header.length) + pad);
+      if (!headerSent) out.set(header);
+      headerSent = true;
+      return out;
+    },
+  };
+}
+
+/**
+ * Decodes a whole WAV or RF64 file, keeping the samples in their stored format.
+ * A streaming header (size 0xFFFFFFFF) reads to the end of the file, dropping a final partial frame.
+ * @throws {CodecError} `CORRUPT_INPUT` for a damaged header, an unsupported encoding or data cut
+ * shorter than the header declares.
+ */
+export function decodeWav(file: Uint8Array): WavAudio {
+  const info = parseWavHeader(file);
+  const available = file.length - info.dataOffset;
+  let dataBytes: number;
+  if (info.dataBytes === null) {
+    dataBytes = available - (available % info.blockAlign);
+  } else {
+    if (info.dataBytes > available) {
+      throw wavError(
+        'CORRUPT_INPUT',
+        `data chunk declares ${info.dataBytes} bytes but only ${available} follow (file truncated)`,
+      );
+    }
+    if (info.dataBytes % info.blockAlign !== 0) {
+      throw wavError(
+        'CORRUPT_INPUT',
+        `data size ${info.dataBytes} is not a whole number of ${info.blockAlign}-byte frames`,
+      );
+    }
+    dataBytes = info.dataBytes;
+  }
+  const raw = file.subarray(info.dataOffset, info.dataOffset + dataBytes);
+  const frames = dataBytes / info.blockAlign;
+  const base = { rate: info.rate, channels: info.channels, frames };
+  if (info.sampleFormat === 'int8') {
+    const data = new Uint8Array(raw.length);
+    flipInt8(raw, data, 0);
+    return { ...base, sampleFormat: 'int8', data };
+  }
+  if (info.sampleFormat === 'float64') {
+    const copy = new Uint8Array(raw);
+    const doubles = new Float64Array(copy.buffer, 0, copy.length / 8);
+    return { ...base, sampleFormat: 'float32', data: new Uint8Array(Float32Array.from(doubles).buffer) };
+  }
+  return { ...base, sampleFormat: info.sampleFormat, data: new Uint8Array(raw) };
+}
+
+/** The built-in `wav` codec: {@link createWavEncoder} and a decoder to float samples. */
+export const wavCodec: Codec = {
+  format: 'wav',
+  mimeType: 'audio/wav',
+  extension: 'wav',
+  createEncoder: createWavEncoder,
+  async decode(data: Uint8Array): Promise<DecodedAudio> {
+    const wav = decodeWav(data);
+    const samples = toFloat32(wav.data, wav.sampleFormat);
+    return {
+      rate: wav.rate,
+      channels: wav.channels,
+      frames: wav.frames,
+      samples,
+      sampleFormat: wav.sampleFormat,
+    };
+  },
+};
