@@ -1,0 +1,366 @@
+import { EventEmitter } from 'node:events';
+import { type AudioConfig, bytesPerFrame, type CapturedChunk, type SampleFormat } from '@audex/pcm';
+import { resolveCaptureConfig } from './config.js';
+import { CaptureError } from './errors.js';
+import {
+  loadNaudiodon,
+  type NativeAudioIO,
+  type NativeInputOptions,
+  type NativeReadResult,
+} from './naudiodon-binding.js';
+import { SampleClock } from './sample-clock.js';
+import type { AudioSource, CaptureEvents, CaptureStatus, InputDevice } from './types.js';
+
+/** Options of {@link PortAudioSource}. */
+export interface PortAudioSourceOptions {
+  /** How long `start()` waits for the first audio before failing with `START_TIMEOUT`, in ms. Default 5000. */
+  startTimeoutMs?: number;
+  /** No new audio for this long while capturing means the device is gone (`DEVICE_LOST`), in ms. Default 2000. */
+  stallTimeoutMs?: number;
+  /** Latency to ask PortAudio for, in ms. Default: the device's default high input latency (safe, not minimal). */
+  suggestedLatencyMs?: number;
+  /** Capacity of the native input ring, in seconds of audio: how long JavaScript may stall without loss. Default 10. */
+  bufferSeconds?: number;
+  /** How often the ring is drained, in ms. Default: half a chunk, between 5 and 20 ms. */
+  pollIntervalMs?: number;
+}
+
+const NATIVE_FORMAT: Record<SampleFormat, NativeInputOptions['sampleFormat']> = {
+  int8: 8,
+  int16: 16,
+  int24: 24,
+  int32: 32,
+  float32: 1,
+};
+
+interface Session {
+  io: NativeAudioIO;
+  device: InputDevice;
+  timer: NodeJS.Timeout | undefined;
+  closed: boolean;
+  reading: Promise<void> | undefined;
+}
+
+/**
+ * The default {@link AudioSource}: microphone input through PortAudio (naudiodon, patched so
+ * its callback never allocates or blocks). Chunks carry sample-clock timestamps anchored to the
+ * wall clock; lost input is marked `overflow` and counted; a vanished device ends the capture
+ * with a `DEVICE_LOST` error. Observable: `status` and one `stateChange` event.
+ */
+export class PortAudioSource extends EventEmitter<CaptureEvents> implements AudioSource {
+  private readonly options: Required<Omit<PortAudioSourceOptions, 'suggestedLatencyMs' | 'pollIntervalMs'>> &
+    Pick<PortAudioSourceOptions, 'suggestedLatencyMs' | 'pollIntervalMs'>;
+  private currentStatus: CaptureStatus = 'idle';
+  private overflows = 0;
+  private session: Session | undefined;
+  private startLatency = Number.NaN;
+
+  /** @param options timeouts, latency and buffering; see {@link PortAudioSourceOptions}. */
+  constructor(options: PortAudioSourceOptions = {}) {
+    super();
+    this.options = {
+      startTimeoutMs: options.startTimeoutMs ?? 5000,
+      stallTimeoutMs: options.stallTimeoutMs ?? 2000,
+      bufferSeconds: options.bufferSeconds ?? 10,
+      suggestedLatencyMs: options.suggestedLatencyMs,
+      pollIntervalMs: options.pollIntervalMs,
+    };
+  }
+
+  /** The current lifecycle status. */
+  get status(): CaptureStatus {
+    return this.currentStatus;
+  }
+
+  /** Chunks marked `overflow` (lost input) since the last `start()`. */
+  get overflowCount(): number {
+    return this.overflows;
+  }
+
+  /** Milliseconds the last successful `start()` waited for audio to flow (NaN before any). */
+  get startLatencyMs(): number {
+    return this.startLatency;
+  }
+
+  /**
+   * Every PortAudio input device, with its host API and whether it is the default input.
+   * PortAudio enumerates afresh on each call, so set `PULSE_SERVER` etc. before calling.
+   */
+  async listInputDevices(): Promise<InputDevice[]> {
+    const pa = loadNaudiodon();
+    const apis = pa.getHostAPIs();
+    const defaultInput = apis.HostAPIs.find((a) => a.id === apis.defaultHostAPI)?.defaultInput;
+    return pa
+      .getDevices()
+      .filter((d) => d.maxInputChannels > 0)
+      .map((d) => ({
+        index: d.id,
+        name: d.name,
+        channels: d.maxInputChannels,
+        defaultRate: d.defaultSampleRate,
+        hostApi: d.hostAPIName,
+        isDefault: d.id === defaultInput,
+      }));
+  }
+
+  /**
+   * Opens the input and resolves once audio is really flowing (the first callback delivered data).
+   *
+   * @throws {CaptureError} `INVALID_STATE` when not idle; `INVALID_CONFIG`/`DEVICE_NOT_FOUND` for a
+   * bad config (listing the available inputs); `OPEN_FAILED` when PortAudio refuses the stream;
+   * `START_TIMEOUT` when no audio arrives within `startTimeoutMs`. Nothing stays open after a throw.
+   */
+  async start(
+    config: AudioConfig,
+    onChunk: (chunk: CapturedChunk) => void,
+    onError: (error: Error) => void,
+  ): Promise<void> {
+    if (this.currentStatus !== 'idle') {
+      throw new CaptureError(
+        'INVALID_STATE',
+        `start() called while ${this.currentStatus}; call stop() first`,
+      );
+    }
+    const { config: cfg, device } = resolveCaptureConfig(config, await this.listInputDevices());
+    const { rate, channels, chunk, format } = cfg;
+    const frameBytes = bytesPerFrame(format, channels);
+    const chunkMs = (chunk / rate) * 1000;
+    const pollMs = this.options.pollIntervalMs ?? Math.min(20, Math.max(5, chunkMs / 2));
+    this.setStatus('starting');
+    this.overflows = 0;
+    let io: NativeAudioIO;
+    try {
+      io = loadNaudiodon().create({
+        inOptions: {
+          deviceId: device.index,
+          channelCount: channels,
+          sampleFormat: NATIVE_FORMAT[format],
+          sampleRate: rate,
+          // Callback size: small enough for a fine clock reading, never tiny.
+          framesPerBuffer: Math.max(64, Math.min(chunk, Math.round(rate * 0.025))),
+          closeOnError: false,
+          ringFrames: Math.ceil(rate * this.options.bufferSeconds),
+          suggestedLatencyMs: Math.round(this.options.suggestedLatencyMs ?? 0),
+        },
+      });
+      io.start();
+    } catch (error) {
+      this.setStatus('idle');
+      throw new CaptureError(
+        'OPEN_FAILED',
+        `cannot open input device ${device.index} "${device.name}" (${device.hostApi}) with ${format}, ${channels} ch, ${rate} Hz: ${(error as Error).message}; the device's default rate is ${device.defaultRate} Hz and it has ${device.channels} input channels`,
+        { deviceIndex: device.index, cause: error },
+      );
+    }
+    const session: Session = { io, device, timer: undefined, closed: false, reading: undefined };
+    this.session = session;
+
+    const clock = new SampleClock(rate);
+    let pending = new Uint8Array(chunk * frameBytes);
+    let pendingBytes = 0;
+    let pendingStart = 0; // device frame index of pending[0]
+    let received = 0; // device frames received or skipped as dropped
+    let seenOverflows = 0;
+    let seenDropped = 0;
+    let overflowNext = false;
+    let lastCallbacks = 0;
+    let lastProgress = performance.now();
+
+    const emit = (bytes: Uint8Array, startFrame: number, frames: number): void => {
+      const out: CapturedChunk = { data: bytes, frames, time: clock.timeOf(startFrame) };
+      if (overflowNext) {
+        out.overflow = true;
+        overflowNext = false;
+        this.overflows++;
+      }
+      onChunk(out);
+    };
+    const flushPartial = (): void => {
+      if (pendingBytes === 0) return;
+      emit(pending.slice(0, pendingBytes), pendingStart, pendingBytes / frameBytes);
+      pending = new Uint8Array(chunk * frameBytes);
+      pendingBytes = 0;
+    };
+    const consume = (r: NativeReadResult): void => {
+      const now = performance.now();
+      if (r.callbacks !== lastCallbacks) {
+        lastCallbacks = r.callbacks;
+        lastProgress = now;
+        if (clock.observe(r.cbMonoMs, r.cbFrames, r.inLatency * 1000)) overflowNext = true;
+      }
+      if (r.overflows !== seenOverflows) {
+        seenOverflows = r.overflows;
+        overflowNext = true;
+      }
+      if (r.dropped !== seenDropped) {
+        // the ring was full: those frames never arrive; keep the gap on the timeline
+        flushPartial();
+        received += r.dropped - seenDropped;
+        seenDropped = r.dropped;
+        overflowNext = true;
+      }
+      const data = r.buf;
+      let offset = 0;
+      while (offset < data.length) {
+        if (pendingBytes === 0) pendingStart = received;
+        const n = Math.min(data.length - offset, pending.length - pendingBytes);
+        pending.set(data.subarray(offset, offset + n), pendingBytes);
+        pendingBytes += n;
+        offset += n;
+        received += n / frameBytes;
+        if (pendingBytes === pending.length) {
+          const full = pending;
+          pending = new Uint8Array(chunk * frameBytes);
+          pendingBytes = 0;
+          emit(full, pendingStart, chunk);
+        }
+      }
+    };
+
+    // Wait for audio to flow: the audio system may take a while (PulseAudio's null sink renders
+    // in blocks of up to 2 s until a client asks for low latency).
+    const t0 = performance.now();
+    try {
+      for (;;) {
+        const r = await io.read(0);
+        if (typeof r.callbacks !== 'number') {
+          throw new CaptureError(
+            'OPEN_FAILED',
+            'naudiodon is not the audex-patched build (patches/naudiodon@2.3.6.patch): its read() reports no input counters',
+            { deviceIndex: device.index },
+          );
+        }
+        if (r.callbacks > 0 && r.frames > 0) {
+          this.startLatency = performance.now() - t0;
+          consume(r);
+          break;
+        }
+        if (performance.now() - t0 > this.options.startTimeoutMs) {
+          throw new CaptureError(
+            'START_TIMEOUT',
+            `input device ${device.index} "${device.name}" (${device.hostApi}) delivered no audio within ${this.options.startTimeoutMs} ms of opening (stream active: ${r.active})`,
+            { deviceIndex: device.index },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } catch (error) {
+      session.closed = true;
+      this.session = undefined;
+      await closeQuietly(io);
+      this.setStatus('idle');
+      throw error instanceof CaptureError
+        ? error
+        : new CaptureError(
+            'OPEN_FAILED',
+            `reading from input device ${device.index} "${device.name}" failed`,
+            {
+              deviceIndex: device.index,
+              cause: error,
+            },
+          );
+    }
+
+    const fail = (error: CaptureError): void => {
+      if (session.closed) return;
+      session.closed = true;
+      flushPartial();
+      void closeQuietly(io);
+      this.setStatus('failed', error);
+      onError(error);
+    };
+    const poll = (): void => {
+      session.timer = undefined;
+      if (session.closed) return;
+      session.reading = io.read(0).then(
+        (r) => {
+          session.reading = undefined;
+          if (session.closed) return;
+          consume(r);
+          const silentFor = performance.now() - lastProgress;
+          if (silentFor > this.options.stallTimeoutMs || (!r.active && r.buf.length === 0)) {
+            fail(
+              new CaptureError(
+                'DEVICE_LOST',
+                `input device ${device.index} "${device.name}" (${device.hostApi}) stopped delivering audio: nothing for ${Math.round(silentFor)} ms (stream ${r.active ? 'still open' : 'no longer active'}); the device was unplugged or its audio server died`,
+                { deviceIndex: device.index },
+              ),
+            );
+            return;
+          }
+          session.timer = setTimeout(poll, pollMs);
+        },
+        (error: unknown) => {
+          session.reading = undefined;
+          fail(
+            new CaptureError(
+              'DEVICE_LOST',
+              `reading from input device ${device.index} "${device.name}" failed`,
+              {
+                deviceIndex: device.index,
+                cause: error,
+              },
+            ),
+          );
+        },
+      );
+    };
+    this.setStatus('capturing');
+    session.timer = setTimeout(poll, 0);
+    // the final drain on stop() needs these
+    this.drain = async () => {
+      await session.reading;
+      if (!session.closed) {
+        consume(await io.read(0));
+        flushPartial();
+      }
+    };
+  }
+
+  private drain: (() => Promise<void>) | undefined;
+
+  /**
+   * Stops capturing: delivers what is already captured (a last partial chunk included), closes the
+   * stream and resolves. Resolves also when idle, and after a fault (even with the audio server gone).
+   */
+  async stop(): Promise<void> {
+    const session = this.session;
+    if (!session) {
+      if (this.currentStatus === 'failed') this.setStatus('idle');
+      return;
+    }
+    if (this.currentStatus === 'capturing') this.setStatus('stopping');
+    if (session.timer) clearTimeout(session.timer);
+    session.timer = undefined;
+    try {
+      await this.drain?.();
+    } catch {
+      // the device is going away anyway
+    }
+    this.drain = undefined;
+    const wasClosed = session.closed;
+    session.closed = true;
+    this.session = undefined;
+    if (!wasClosed) await closeQuietly(session.io);
+    this.setStatus('idle');
+  }
+
+  private setStatus(to: CaptureStatus, error?: Error): void {
+    const from = this.currentStatus;
+    if (from === to) return;
+    this.currentStatus = to;
+    this.emit('stateChange', error ? { from, to, error } : { from, to });
+  }
+}
+
+// Aborting a stream whose audio server died can hang inside ALSA: never wait more than 3 s.
+async function closeQuietly(io: NativeAudioIO): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    io.quit('ABORT').catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 3000);
+    }),
+  ]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,79 @@
+/**
+ * Maps device frame indices to wall-clock time: `time = anchor + frame / rate`, where the anchor
+ * (the wall time of frame 0) is estimated from the callback clock and re-estimated continuously to
+ * follow drift between the device clock and the system clock.
+ *
+ * Every callback gives an estimate `callbackWallTime - frames / rate - inputLatency` of the anchor;
+ * scheduling delay only ever makes such an estimate late, so the minimum over a sliding window is
+ * the best one. The anchor slews towards it by at most {@link MAX_SLEW} of elapsed audio time, so
+ * chunk times never jump and always increase. A window minimum far above the anchor means the
+ * device lost input (frames missing for elapsed time): the anchor jumps forward and the caller is
+ * told, to mark an overflow.
+ */
+export class SampleClock {
+  /** Largest correction per unit of audio time: 0.2 %, far above real clock drift (< 0.01 %). */
+  static readonly MAX_SLEW = 0.002;
+  private anchor = Number.NaN;
+  private lastFrames = 0;
+  private windowMin = Number.POSITIVE_INFINITY;
+  private windowStartFrames = 0;
+  private prevWindowMin = Number.POSITIVE_INFINITY;
+  private lastTime = Number.NEGATIVE_INFINITY;
+  private readonly monoToWall: number;
+  private readonly windowFrames: number;
+  private readonly gapMs: number;
+
+  /** @param rate sample rate in Hz. */
+  constructor(private readonly rate: number) {
+    // CLOCK_MONOTONIC (process.hrtime, the native callback clock) to ms since the Unix epoch.
+    this.monoToWall = performance.timeOrigin + performance.now() - Number(process.hrtime.bigint()) / 1e6;
+    this.windowFrames = rate * 2;
+    this.gapMs = 150;
+  }
+
+  /**
+   * Feeds one callback reading: its CLOCK_MONOTONIC time in ms, the device frame count after it
+   * and the input latency in ms. Returns true when input was evidently lost before it.
+   */
+  observe(callbackMonoMs: number, framesAfter: number, latencyMs: number): boolean {
+    const estimate = callbackMonoMs + this.monoToWall - (framesAfter / this.rate) * 1000 - latencyMs;
+    if (Number.isNaN(this.anchor)) {
+      this.anchor = estimate;
+      this.lastFrames = framesAfter;
+      this.windowMin = estimate;
+      this.windowStartFrames = framesAfter;
+      return false;
+    }
+    this.windowMin = Math.min(this.windowMin, estimate);
+    const best = Math.min(this.windowMin, this.prevWindowMin);
+    const elapsedMs = ((framesAfter - this.lastFrames) / this.rate) * 1000;
+    this.lastFrames = framesAfter;
+    let gap = false;
+    // a recent window entirely later than the anchor by much: frames went missing
+    if (this.windowMin - this.anchor > this.gapMs && framesAfter - this.windowStartFrames > this.rate / 4) {
+      this.anchor = this.windowMin;
+      this.prevWindowMin = this.windowMin;
+      gap = true;
+    } else {
+      const step = Math.max(
+        -SampleClock.MAX_SLEW * elapsedMs,
+        Math.min(SampleClock.MAX_SLEW * elapsedMs, best - this.anchor),
+      );
+      this.anchor += step;
+    }
+    if (framesAfter - this.windowStartFrames >= this.windowFrames) {
+      this.prevWindowMin = this.windowMin;
+      this.windowMin = Number.POSITIVE_INFINITY;
+      this.windowStartFrames = framesAfter;
+    }
+    return gap;
+  }
+
+  /** Wall-clock time in ms of device frame `frame`; strictly increasing across calls with increasing frames. */
+  timeOf(frame: number): number {
+    let t = this.anchor + (frame / this.rate) * 1000;
+    if (!(t > this.lastTime)) t = this.lastTime + 1e-3;
+    this.lastTime = t;
+    return t;
+  }
+}
