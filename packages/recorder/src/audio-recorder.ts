@@ -935,7 +935,8 @@ function emptyStream(): AsyncGenerator<Uint8Array, void, undefined> {
 }
 
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString();
 }
 
 function parseTime(value: Date | number, field: string): number {

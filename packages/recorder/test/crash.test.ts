@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { SyntheticSource } from '@audex/capture';
+import { MemoryStore } from '@audex/store';
+import { afterEach, expect, test } from 'vitest';
+import { AudioRecorder, type RecoveredRecording } from '../src/index.js';
+import { expectedPcm, tempDir, wavData } from './helpers.js';
+
+const child = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+test('after a SIGKILL mid-recording, the next init() uploads all audio up to at most 1 s before the kill', async () => {
+  const spool = tempDir();
+  cleanups.push(spool.remove);
+  const proc = spawn(process.execPath, ['--conditions=@audex/source', '--import', 'tsx', child, spool.dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(() => proc.kill('SIGKILL'));
+  let key = '';
+  let killedAt = 0;
+  let framesAtKill = 0;
+  await new Promise<void>((resolve, reject) => {
+    proc.on('exit', () => resolve());
+    proc.on('error', reject);
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      const msg = JSON.parse(line) as { key?: string; frames?: number };
+      if (msg.key) key = msg.key;
+      if (msg.frames !== undefined && msg.frames >= 40_000 && killedAt === 0) {
+        framesAtKill = msg.frames;
+        killedAt = Date.now();
+        proc.kill('SIGKILL');
+      }
+    });
+  });
+  expect(proc.signalCode).toBe('SIGKILL');
+  expect(key).toMatch(/^audex\/crash\//);
+
+  const store = new MemoryStore();
+  const recorder = new AudioRecorder(store, {}, { source: new SyntheticSource(), spoolDir: spool.dir });
+  const events: RecoveredRecording[] = [];
+  recorder.on('recovered', (r) => events.push(r));
+  const recovered = await recorder.init();
+  expect(recovered).toHaveLength(1);
+  expect(events).toEqual(recovered);
+  const [rec] = recovered;
+  expect(rec!.key).toBe(key);
+  // At most 1 s of audio lost: in frames, and on the wall clock.
+  expect(rec!.frameCount).toBeGreaterThanOrEqual(framesAtKill - 16_000);
+  expect(rec!.endedAt.getTime()).toBeGreaterThanOrEqual(killedAt - 1000);
+
+  const { info, data } = wavData(await store.download(key));
+  expect(info.rate).toBe(16_000);
+  const config = { rate: 16_000, channels: 1, format: 'int16' as const };
+  expect(Buffer.from(data).equals(Buffer.from(expectedPcm(0, rec!.frameCount, config)))).toBe(true);
+  expect(await store.getMetadata(key)).toMatchObject({
+    recovered: true,
+    frame_count: rec!.frameCount,
+    sample_rate: 16_000,
+    content_type: 'audio/wav',
+  });
+  // Nothing left to recover a second time.
+  expect(await recorder.recover()).toEqual([]);
+  await recorder.close();
+}, 30_000);

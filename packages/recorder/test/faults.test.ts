@@ -1,0 +1,258 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalStore, MemoryStore, type Store, StoreError } from '@audex/store';
+import { afterEach, describe, expect, test } from 'vitest';
+import { AudioRecorder, type OverflowEvent, RecorderError, type RecorderWarning } from '../src/index.js';
+import {
+  collect,
+  concat,
+  expectedPcm,
+  makeRig,
+  type Rig,
+  tempDir,
+  waitForFrames,
+  wavData,
+} from './helpers.js';
+
+let rig: Rig | undefined;
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  await rig?.cleanup();
+  rig = undefined;
+  for (const c of cleanups.splice(0)) c();
+});
+
+const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
+
+/** A MemoryStore whose uploads fail while `down` is true (the failure is injected, the store is real). */
+class FlakyStore extends MemoryStore {
+  down = false;
+  attempts = 0;
+  override async upload(
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    key: string,
+    metadata?: Record<string, unknown>,
+  ): Promise<string> {
+    this.attempts++;
+    if (this.down) {
+      // Consume part of the stream first, as a real upload that dies midway would.
+      if (!(data instanceof Uint8Array)) for await (const _ of data) break;
+      throw new StoreError('IO_ERROR', 'connection refused (injected)', { key });
+    }
+    return super.upload(data, key, metadata);
+  }
+}
+
+function spoolRecordings(spoolDir: string): string[] {
+  try {
+    return readdirSync(join(spoolDir, 'recordings'));
+  } catch {
+    return [];
+  }
+}
+
+describe('store failures lose nothing', () => {
+  test('stop() retries, then rejects clearly; the recording stays in the spool until recover() saves it', async () => {
+    const store = new FlakyStore();
+    rig = makeRig({ config, store, source: { durationMs: 1000 }, recorder: { uploadRetries: 2 } });
+    const { recorder } = rig;
+    const warnings: RecorderWarning[] = [];
+    recorder.on('warning', (w) => warnings.push(w));
+    await recorder.init();
+    const key = await recorder.start();
+    await waitForFrames(recorder, 16_000);
+    store.down = true;
+    const error = await recorder.stop().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecorderError);
+    expect((error as RecorderError).code).toBe('UPLOAD_FAILED');
+    expect((error as RecorderError).key).toBe(key);
+    expect((error as Error).message).toMatch(/after 3 attempt\(s\).*stays in the spool/);
+    expect(store.attempts).toBe(3);
+    expect(warnings.filter((w) => w.code === 'UPLOAD_RETRY')).toHaveLength(2);
+    expect(await store.exists(key)).toBe(false);
+    // Usable: the audio is still there to cut, and a new recording can start.
+    expect(recorder.status).toBe('initialized');
+    expect((await recorder.segment(0, Date.now() + 60_000)).byteLength).toBeGreaterThan(32_000);
+    expect(spoolRecordings(rig.spoolDir)).toHaveLength(1);
+
+    store.down = false;
+    const recovered = await recorder.recover();
+    expect(recovered.map((r) => r.key)).toEqual([key]);
+    const { data } = wavData(await store.download(key));
+    expect(Buffer.from(data).equals(Buffer.from(expectedPcm(0, 16_000, config)))).toBe(true);
+    expect(await store.getMetadata(key)).toMatchObject({ recovered: true, frame_count: 16_000 });
+  });
+
+  test('a recording whose upload failed is saved by the next recorder’s init()', async () => {
+    const store = new FlakyStore();
+    rig = makeRig({ config, store, source: { durationMs: 500 }, recorder: { uploadRetries: 0 } });
+    const first = rig.recorder;
+    await first.init();
+    const key = await first.start('lost');
+    await waitForFrames(first, 8000);
+    store.down = true;
+    await expect(first.close()).rejects.toThrow(/UPLOAD_FAILED|did not accept/);
+    expect(first.status).toBe('closed');
+    store.down = false;
+
+    const second = new AudioRecorder(store, config, { source: rig.source, spoolDir: rig.spoolDir });
+    const events: string[] = [];
+    second.on('recovered', (r) => events.push(r.key));
+    const recovered = await second.init();
+    expect(recovered.map((r) => r.key)).toEqual([key]);
+    expect(events).toEqual([key]);
+    expect(recovered[0]!.frameCount).toBe(8000);
+    expect(wavData(await store.download(key)).data.byteLength).toBe(16_000);
+    expect(spoolRecordings(rig.spoolDir)).toEqual([]);
+    await second.close();
+  });
+
+  test('a spooled recording is never uploaded twice: stored recordings are cleaned, not re-sent', async () => {
+    const store = new FlakyStore();
+    rig = makeRig({ config, store, source: { durationMs: 200 } });
+    await rig.recorder.init();
+    await rig.recorder.start();
+    await waitForFrames(rig.recorder, 3200);
+    await rig.recorder.stop({ frames: false });
+    const uploads = store.attempts;
+    // A second recorder on the same spool while the first still holds its (stored) recording.
+    const second = new AudioRecorder(store, config, { source: rig.source, spoolDir: rig.spoolDir });
+    expect(await second.init()).toEqual([]);
+    await rig.recorder.close();
+    expect(await second.recover()).toEqual([]);
+    expect(store.attempts).toBe(uploads);
+    expect(spoolRecordings(rig.spoolDir)).toEqual([]);
+    await second.close();
+  });
+});
+
+describe('input faults', () => {
+  test('a device vanishing mid-recording emits an error, ends streams, and stop() still saves the audio', async () => {
+    rig = makeRig({ config, source: { failAfterMs: 700, speed: 4 } });
+    const { recorder, store } = rig;
+    const errors: RecorderError[] = [];
+    recorder.on('error', (e) => errors.push(e));
+    await recorder.init();
+    const key = await recorder.start();
+    const streamed = collect(recorder.stream({ chunkSize: 1000 }));
+    const got = concat(await streamed); // ends by itself when the device goes
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.code).toBe('SOURCE_FAILED');
+    expect(errors[0]!.message).toMatch(/vanished/);
+    expect(recorder.isRecording).toBe(false);
+    expect(recorder.status).toBe('recording');
+    const saved = await recorder.stop();
+    expect(saved.durationMs).toBe(700);
+    expect(Buffer.from(got).equals(Buffer.from(saved.frames))).toBe(true);
+    expect((await store.getMetadata(key)).frame_count).toBe(11_200);
+  });
+
+  test('lost input is counted, emitted and kept on the timeline as silence of the right length', async () => {
+    rig = makeRig({
+      config,
+      source: {
+        durationMs: 1000,
+        dropAfterFrames: [4096, 8192],
+        dropFrames: 2048,
+        startTime: Date.UTC(2026, 0, 1),
+      },
+    });
+    const { recorder, store } = rig;
+    const overflows: OverflowEvent[] = [];
+    recorder.on('overflow', (o) => overflows.push(o));
+    await recorder.init();
+    const key = await recorder.start();
+    await waitForFrames(recorder, 16_000);
+    const saved = await recorder.stop();
+    expect(overflows.map((o) => [o.reason, o.gapFrames])).toEqual([
+      ['device', 2048],
+      ['device', 2048],
+    ]);
+    const metadata = await store.getMetadata(key);
+    expect(metadata).toMatchObject({
+      overflow_count: 2,
+      gap_count: 2,
+      gap_frames: 4096,
+      captured_frames: 16_000 - 4096,
+      frame_count: 16_000,
+      gaps: [
+        { position: 4096, length: 2048, start_ms: 256, duration_ms: 128 },
+        { position: 8192, length: 2048, start_ms: 512, duration_ms: 128 },
+      ],
+    });
+    // The gap is silence; the audio after it sits at its true time.
+    const samples = new Int16Array(saved.frames.buffer, saved.frames.byteOffset, saved.frames.byteLength / 2);
+    expect(samples.subarray(4096, 6144).every((s) => s === 0)).toBe(true);
+    const after = expectedPcm(6144, 8192, config);
+    expect(Buffer.from(saved.frames.subarray(6144 * 2, 8192 * 2)).equals(Buffer.from(after))).toBe(true);
+  });
+});
+
+describe('stores', () => {
+  test('LocalStore: the WAV lands on disk with its metadata', async () => {
+    const root = tempDir('audex-local-store-');
+    cleanups.push(root.remove);
+    const store = new LocalStore({ root: root.dir });
+    rig = makeRig({ config, store, source: { durationMs: 500 } });
+    const { recorder } = rig;
+    await recorder.init();
+    const key = await recorder.start('local');
+    await waitForFrames(recorder, 8000);
+    await recorder.stop({ frames: false });
+    expect(await store.exists(key)).toBe(true);
+    const { data } = wavData(await store.download(key));
+    expect(Buffer.from(data).equals(Buffer.from(expectedPcm(0, 8000, config)))).toBe(true);
+    expect((await store.getMetadata(key)).duration_ms).toBe(500);
+  });
+
+  test('any object implementing Store works, with its own key builder', async () => {
+    const objects = new Map<string, { bytes: Uint8Array; metadata: Record<string, unknown> }>();
+    const keyBuilder = new MemoryStore().keyBuilder.constructor as new (o: {
+      prefix: string;
+      separator: string;
+    }) => Store['keyBuilder'];
+    const store: Store = {
+      keyBuilder: new keyBuilder({ prefix: 'tenant-42', separator: ':' }),
+      async upload(data, key, metadata = {}) {
+        const parts: Uint8Array[] = [];
+        if (data instanceof Uint8Array) parts.push(data);
+        else for await (const part of data) parts.push(part);
+        objects.set(key, { bytes: concat(parts), metadata });
+        return key;
+      },
+      uploadMultipart(parts, key, metadata) {
+        return this.upload(parts, key, metadata);
+      },
+      async getMetadata(key) {
+        return objects.get(key)!.metadata;
+      },
+      download: (async (key: string) => objects.get(key)!.bytes) as Store['download'],
+      async delete(key) {
+        objects.delete(key);
+      },
+      async *list() {
+        yield [...objects.keys()].sort();
+      },
+      async exists(key) {
+        return objects.has(key);
+      },
+      async clear() {
+        objects.clear();
+      },
+      async copy(a, b) {
+        objects.set(b, objects.get(a)!);
+        return b;
+      },
+    };
+    rig = makeRig({ config, store, source: { durationMs: 300 } });
+    const { recorder } = rig;
+    await recorder.init();
+    const key = await recorder.start('room-1');
+    expect(key).toMatch(/^tenant-42:room-1:[0-9a-f-]{36}\.wav$/);
+    await waitForFrames(recorder, 4800);
+    await recorder.stop({ frames: false });
+    const stored = objects.get(key)!;
+    expect(wavData(stored.bytes).data.byteLength).toBe(9600);
+    expect(stored.metadata).toMatchObject({ frame_count: 4800, content_type: 'audio/wav' });
+  });
+});
