@@ -1,4 +1,4 @@
-import { isSampleFormat } from '@audex/pcm';
+import { bytesPerFrame, isSampleFormat, toFloat32 } from '@audex/pcm';
 import { CodecError } from './errors.js';
 import { createPcmTransform, type PcmTransform } from './pcm-transform.js';
 import type { EncoderOptions } from './types.js';
@@ -72,6 +72,40 @@ export function encoderInput(
     );
   }
   const outChannels = Math.min(channels, maxChannels);
+  const expectedFrames =
+    totalFrames === undefined ? undefined : Math.round((totalFrames * targetRate) / rate);
+  if (rate === targetRate && channels === outChannels) {
+    // Nothing to mix or resample: one conversion straight to float (measured: the general
+    // transform's float→bytes→float round trip cost MP3 at 48 kHz stereo ~10% of its speed).
+    const frameBytes = bytesPerFrame(sampleFormat, channels);
+    let pending = new Uint8Array(0);
+    return {
+      rate,
+      channels,
+      expectedFrames,
+      write(pcm) {
+        let data = pcm;
+        if (pending.length > 0) {
+          data = new Uint8Array(pending.length + pcm.length);
+          data.set(pending);
+          data.set(pcm, pending.length);
+        }
+        const whole = data.length - (data.length % frameBytes);
+        pending = data.slice(whole);
+        return whole === 0 ? EMPTY : toFloat32(data.subarray(0, whole), sampleFormat);
+      },
+      end() {
+        if (pending.length > 0) {
+          throw new CodecError(
+            'CORRUPT_INPUT',
+            `${format} input ended with ${pending.length} bytes, not a whole ${frameBytes}-byte frame`,
+            { format },
+          );
+        }
+        return EMPTY;
+      },
+    };
+  }
   const transform: PcmTransform = createPcmTransform({
     from: { rate, channels, sampleFormat },
     to: { rate: targetRate, channels: outChannels, sampleFormat: 'float32' },
@@ -79,7 +113,7 @@ export function encoderInput(
   return {
     rate: targetRate,
     channels: outChannels,
-    expectedFrames: totalFrames === undefined ? undefined : Math.round((totalFrames * targetRate) / rate),
+    expectedFrames,
     write: (pcm) => floats(transform.write(pcm)),
     end: () => floats(transform.end()),
   };
