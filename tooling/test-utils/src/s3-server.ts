@@ -41,6 +41,109 @@ const S3rver = require(process.env.AUDEX_S3RVER_MODULE);
 const o = JSON.parse(process.env.AUDEX_S3RVER_OPTIONS);
 const server = new S3rver({ address: '127.0.0.1', port: o.port, directory: o.directory, silent: true,
   configureBuckets: o.buckets.map((name) => ({ name, configs: [] })) });
+// Fidelity fixes to s3rver 3.7.1's filesystem store, so it keeps S3's guarantees the store tests check:
+// 1. putObject answers before its file is written (a HEAD right after PUT saw 0 bytes) and writes in
+//    place: wait for the write to finish.
+// 2. Requests to one key run one at a time (below), so concurrent PUTs never tear an object or pair
+//    one writer's bytes with another's metadata: S3 replaces objects atomically, last writer wins.
+// 3. ListObjects walks the filesystem ('a/b' before 'a'): S3 lists in UTF-8 byte order.
+const crypto = require('crypto');
+const { Readable, Transform } = require('stream');
+const { pipeline } = require('stream/promises');
+const store = server.store;
+store.putObject = async function putObject(object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+  const md5 = crypto.createHash('md5');
+  let size = 0;
+  const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+  const tap = new Transform({ transform(chunk, encoding, callback) { md5.update(chunk); size += chunk.length; callback(null, chunk); } });
+  await pipeline(source, tap, fs.createWriteStream(objectPath));
+  const digest = md5.digest('hex');
+  await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+  return { size, md5: digest };
+};
+const utf8Order = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+const listAll = store.listObjects.bind(store);
+store.listObjects = async function listObjects(bucket, options) {
+  const { delimiter = '', startAfter = '', prefix = '', maxKeys = Infinity } = options;
+  const all = await listAll(bucket, { prefix, maxKeys: Infinity });
+  const sorted = all.objects.filter((o) => !startAfter || utf8Order(o.key, startAfter) > 0).sort((a, b) => utf8Order(a.key, b.key));
+  const commonPrefixes = new Set();
+  const objects = [];
+  let isTruncated = false;
+  for (const o of sorted) {
+    const idx = delimiter ? o.key.slice(prefix.length).indexOf(delimiter) : -1;
+    if (idx !== -1) { commonPrefixes.add(o.key.slice(0, prefix.length + idx + 1)); continue; }
+    if (objects.length < maxKeys) objects.push(o);
+    else { isTruncated = true; break; }
+  }
+  return { objects, commonPrefixes: [...commonPrefixes].sort(utf8Order), isTruncated };
+};
+const locks = new Map();
+async function lockKey(name) {
+  const previous = locks.get(name) || Promise.resolve();
+  let release;
+  const current = new Promise((resolve) => { release = resolve; });
+  const tail = previous.then(() => current);
+  locks.set(name, tail);
+  await previous;
+  return () => { release(); if (locks.get(name) === tail) locks.delete(name); };
+}
+server.middleware.unshift(async (ctx, next) => {
+  const parts = ctx.path.split('/');
+  if (parts.length < 3 || !parts[1] || !parts[2]) return next();
+  const release = await lockKey(parts.slice(1).join('/'));
+  let released = false;
+  const done = () => { if (!released) { released = true; release(); } };
+  ctx.res.once('close', done);
+  ctx.res.once('finish', done);
+  try { await next(); } catch (error) { done(); throw error; }
+});
+
+// s3rver 3.7.1 lacks ListMultipartUploads and AbortMultipartUpload; serve them from its upload
+// directories (<dir>/<bucket>/._S3rver_uploads/<id>/key) so recovery code can be tested.
+const fs = require('fs');
+const path = require('path');
+const xml = (s) => String(s).replace(/[<>&'"]/g, (c) => '&#' + c.charCodeAt(0) + ';');
+server.middleware.unshift(async (ctx, next) => {
+  const parts = ctx.path.split('/');
+  const m = parts.length >= 2 && parts[1] ? [ctx.path, parts[1], parts.slice(2).join('/')] : null;
+  if (!m) return next();
+  const dir = path.join(o.directory, decodeURIComponent(m[1]), '._S3rver_uploads');
+  if (ctx.method === 'GET' && !m[2] && 'uploads' in ctx.query) {
+    const prefix = ctx.query.prefix || '';
+    const ids = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    const rows = [];
+    for (const id of ids) {
+      let key;
+      try { key = fs.readFileSync(path.join(dir, id, 'key'), 'utf8'); } catch { continue; }
+      if (!key.startsWith(prefix)) continue;
+      const initiated = fs.statSync(path.join(dir, id)).mtime.toISOString();
+      rows.push({ key, id, initiated });
+    }
+    rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1));
+    ctx.type = 'application/xml';
+    ctx.body = '<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      '<Bucket>' + xml(decodeURIComponent(m[1])) + '</Bucket><Prefix>' + xml(prefix) + '</Prefix><MaxUploads>10000</MaxUploads><IsTruncated>false</IsTruncated>' +
+      rows.map((r) => '<Upload><Key>' + xml(r.key) + '</Key><UploadId>' + xml(r.id) + '</UploadId><Initiated>' + r.initiated + '</Initiated><StorageClass>STANDARD</StorageClass></Upload>').join('') +
+      '</ListMultipartUploadsResult>';
+    return;
+  }
+  if (ctx.method === 'DELETE' && m[2] && typeof ctx.query.uploadId === 'string') {
+    const target = path.join(dir, path.basename(ctx.query.uploadId));
+    if (!fs.existsSync(target)) {
+      ctx.status = 404;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+      return;
+    }
+    fs.rmSync(target, { recursive: true, force: true });
+    ctx.status = 204;
+    return;
+  }
+  return next();
+});
 server.run().then(
   (address) => process.send({ port: address.port }),
   (error) => { process.send({ error: String(error && error.stack || error) }); process.exit(1); });
@@ -51,7 +154,9 @@ process.on('SIGTERM', quit);
 
 /**
  * Starts s3rver 3.7.1 in a child process (`node --openssl-legacy-provider`) on 127.0.0.1 and a
- * free port, with a fresh temporary data directory. Clients need `forcePathStyle: true`, the
+ * free port, with a fresh temporary data directory. Adds the two multipart calls s3rver lacks,
+ * ListMultipartUploads and AbortMultipartUpload (signatures not checked), so recovery of incomplete
+ * uploads can be tested. Clients need `forcePathStyle: true`, the
  * returned credentials and, with SDK v3, `requestChecksumCalculation: 'WHEN_REQUIRED'` (else a
  * streamed PutObject is stored with its aws-chunked framing).
  */

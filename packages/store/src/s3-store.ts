@@ -1,0 +1,743 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  checkChunk,
+  checkData,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_PAGE_SIZE,
+  positiveInteger,
+  rechunk,
+} from './_bytes.js';
+import { notFound, StoreError, type StoreErrorCode } from './errors.js';
+import { KeyBuilder } from './key-builder.js';
+import { decodeMetadata, encodeMetadata } from './metadata.js';
+import type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+import { validateKey, validatePrefix } from './validate-key.js';
+
+type ClientS3 = typeof import('@aws-sdk/client-s3');
+type LibStorage = typeof import('@aws-sdk/lib-storage');
+
+/** Options of {@link S3Store}. Anything not given comes from the standard AWS environment. */
+export interface S3StoreOptions {
+  /** Bucket holding the objects (must exist). */
+  bucket: string;
+  /**
+   * Endpoint URL of an S3-compatible server, e.g. `http://127.0.0.1:9000`. Default: AWS, or the
+   * `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` environment variables.
+   */
+  endpoint?: string;
+  /**
+   * Region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION` / the AWS config file; `'us-east-1'` when an
+   * `endpoint` is given and no region is found.
+   */
+  region?: string;
+  /** Address buckets as `endpoint/bucket/key` (needed by most S3-compatible servers). Default `false`. */
+  forcePathStyle?: boolean;
+  /** Static credentials. Default: the AWS credential chain (environment, profile files, SSO, IMDS…). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Builds keys for this store. Default `new KeyBuilder()`. */
+  keyBuilder?: KeyBuilder;
+  /**
+   * Attempts per request, retried with exponential backoff and jitter on throttling, 5xx and
+   * network errors (the SDK's standard retry strategy). Default 5.
+   */
+  maxAttempts?: number;
+  /**
+   * Size of each multipart part in bytes, at least 5 MiB (S3's minimum). Default 8 MiB. Peak memory
+   * of a streamed upload is about `partSize × (queueSize + 1)`.
+   */
+  partSize?: number;
+  /** Parts uploaded in parallel by a streamed upload. Default 2. */
+  queueSize?: number;
+  /**
+   * When the SDK adds CRC checksums to requests and validates them on responses. Default
+   * `'WHEN_REQUIRED'`: with `'WHEN_SUPPORTED'` (the SDK's own default since 3.729) a streamed
+   * PutObject is sent `aws-chunked`, which S3-compatible servers that do not understand the framing
+   * store verbatim (s3rver keeps 100 000 bytes as 100 045); integrity is checked here with
+   * Content-MD5, ETags and sizes instead.
+   */
+  checksums?: 'WHEN_REQUIRED' | 'WHEN_SUPPORTED';
+  /** Connection timeout in ms. Default 10 000. */
+  connectionTimeout?: number;
+  /** Extra S3 client configuration, applied last (e.g. a custom `requestHandler` or `logger`). */
+  clientConfig?: S3ClientConfig;
+}
+
+/** A multipart upload that was started and neither completed nor aborted. */
+export interface IncompleteUpload {
+  /** The object key it would create. */
+  key: string;
+  /** S3's id of the upload. */
+  uploadId: string;
+  /** When it was started, if the server says. */
+  initiated: Date | undefined;
+}
+
+/** Metadata header (after `x-amz-meta-`) holding the base64url JSON of the user metadata. */
+const META_HEADER = 'audex-json';
+/** S3's limit on user metadata: key and value bytes summed. */
+const MAX_METADATA_BYTES = 2048;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+/**
+ * A `Store` on any S3-compatible object store through `@aws-sdk/client-s3` and
+ * `@aws-sdk/lib-storage`, loaded on first use (constructing an `S3Store` loads no SDK code).
+ *
+ * Metadata is one `x-amz-meta-audex-json` header (base64url JSON, so types and unicode survive;
+ * `METADATA_TOO_LARGE` past S3's 2 KB). Streams upload as multipart uploads of `partSize` parts,
+ * aborted on failure. After every upload the ETag is checked against the MD5 of the bytes sent and
+ * the stored size against the bytes sent (`INTEGRITY_ERROR`). Errors never carry credentials.
+ */
+export class S3Store implements Store {
+  /** Builds keys for this store. */
+  readonly keyBuilder: KeyBuilder;
+  /** The bucket. */
+  readonly bucket: string;
+  readonly #options: S3StoreOptions;
+  readonly #partSize: number;
+  readonly #queueSize: number;
+  #sdk: Promise<{ s3: ClientS3; storage: LibStorage; client: S3Client }> | undefined;
+  readonly #secrets = new Set<string>();
+  /** Multipart uploads whose abort failed (e.g. the server was down); retried on the next upload. */
+  readonly #pendingAborts = new Map<string, string>();
+
+  /**
+   * @param options - bucket and connection options.
+   * @throws StoreError `INVALID_OPTIONS` for a missing bucket or a bad part size.
+   */
+  constructor(options: S3StoreOptions) {
+    if (typeof options?.bucket !== 'string' || options.bucket.length === 0) {
+      throw new StoreError('INVALID_OPTIONS', 'S3Store needs a bucket name (options.bucket)');
+    }
+    this.bucket = options.bucket;
+    this.keyBuilder = options.keyBuilder ?? new KeyBuilder();
+    this.#options = options;
+    this.#partSize = options.partSize ?? 8 * 1024 * 1024;
+    if (!Number.isInteger(this.#partSize) || this.#partSize < MIN_PART_SIZE) {
+      throw new StoreError(
+        'INVALID_OPTIONS',
+        `S3Store partSize must be an integer ≥ ${MIN_PART_SIZE} (5 MiB)`,
+      );
+    }
+    this.#queueSize = positiveIntegerOption(options.queueSize, 'queueSize', 2);
+    for (const secret of [
+      options.credentials?.accessKeyId,
+      options.credentials?.secretAccessKey,
+      options.credentials?.sessionToken,
+      process.env.AWS_ACCESS_KEY_ID,
+      process.env.AWS_SECRET_ACCESS_KEY,
+      process.env.AWS_SESSION_TOKEN,
+    ]) {
+      if (secret) this.#secrets.add(secret);
+    }
+  }
+
+  /** The SDK client (created and the SDK loaded on first call). */
+  async client(): Promise<S3Client> {
+    return (await this.#load()).client;
+  }
+
+  /** Closes the SDK client's connections. */
+  async destroy(): Promise<void> {
+    if (this.#sdk) (await this.#sdk).client.destroy();
+    this.#sdk = undefined;
+  }
+
+  #load(): Promise<{ s3: ClientS3; storage: LibStorage; client: S3Client }> {
+    this.#sdk ??= (async () => {
+      const [s3, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+      const o = this.#options;
+      const envEndpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+      const region =
+        o.region ??
+        process.env.AWS_REGION ??
+        process.env.AWS_DEFAULT_REGION ??
+        (o.endpoint || envEndpoint ? 'us-east-1' : undefined);
+      const checksums = o.checksums ?? 'WHEN_REQUIRED';
+      const client = new s3.S3Client({
+        ...(region === undefined ? {} : { region }),
+        ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
+        ...(o.credentials === undefined ? {} : { credentials: o.credentials }),
+        forcePathStyle: o.forcePathStyle ?? false,
+        maxAttempts: o.maxAttempts ?? 5,
+        retryMode: 'standard',
+        requestChecksumCalculation: checksums,
+        responseChecksumValidation: checksums,
+        requestHandler: { connectionTimeout: o.connectionTimeout ?? 10_000 },
+        ...o.clientConfig,
+      });
+      try {
+        const creds = await client.config.credentials();
+        for (const s of [creds.accessKeyId, creds.secretAccessKey, creds.sessionToken])
+          if (s) this.#secrets.add(s);
+      } catch {
+        // No credentials found: the first request reports it.
+      }
+      return { s3, storage, client };
+    })();
+    return this.#sdk;
+  }
+
+  /** {@inheritDoc Store.upload} */
+  async upload(
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    key: string,
+    metadata?: StoreMetadata,
+  ): Promise<string> {
+    validateKey(key);
+    checkData(data, key);
+    const headers = this.#encodeMetadata(metadata, key);
+    if (!(data instanceof Uint8Array) || data.length > MIN_PART_SIZE * 1024) {
+      return this.#uploadStream(data instanceof Uint8Array ? single(data) : data, key, headers);
+    }
+    const { s3, client } = await this.#load();
+    const md5 = createHash('md5').update(data).digest();
+    let etag: string | undefined;
+    try {
+      const result = await client.send(
+        new s3.PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: data,
+          ContentLength: data.length,
+          ContentMD5: md5.toString('base64'),
+          ...headers,
+        }),
+      );
+      etag = result.ETag;
+    } catch (cause) {
+      throw this.#error(cause, 'upload', key, 'UPLOAD_FAILED');
+    }
+    await this.#verify(key, data.length, etag, [md5.toString('hex')]);
+    return key;
+  }
+
+  /** {@inheritDoc Store.uploadMultipart} */
+  async uploadMultipart(
+    parts: AsyncIterable<Uint8Array>,
+    key: string,
+    metadata?: StoreMetadata,
+  ): Promise<string> {
+    validateKey(key);
+    checkData(parts, key);
+    const headers = this.#encodeMetadata(metadata, key);
+    return this.#uploadStream(parts, key, headers);
+  }
+
+  async #uploadStream(
+    source: AsyncIterable<Uint8Array>,
+    key: string,
+    headers: { Metadata?: Record<string, string>; ContentType?: string },
+  ): Promise<string> {
+    const { storage, client } = await this.#load();
+    await this.#flushPendingAborts();
+    const hashes = new PartHasher(this.#partSize);
+    let sourceError: { error: unknown } | undefined;
+    async function* tap(): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of source) {
+          checkChunk(chunk, key);
+          hashes.update(chunk);
+          yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        }
+      } catch (error) {
+        sourceError = { error };
+        throw error;
+      }
+    }
+    const upload = new storage.Upload({
+      client,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: Readable.from(tap(), { objectMode: false }),
+        ...headers,
+      },
+      partSize: this.#partSize,
+      queueSize: this.#queueSize,
+      leavePartsOnError: false,
+    });
+    let etag: string | undefined;
+    try {
+      const result = await upload.done();
+      etag = result.ETag;
+    } catch (cause) {
+      await this.#abortAfterFailure(upload.uploadId, key);
+      if (sourceError !== undefined) {
+        if (sourceError.error instanceof StoreError) throw sourceError.error;
+        throw new StoreError(
+          'UPLOAD_FAILED',
+          `upload of ${JSON.stringify(key)} failed: the data stream threw`,
+          {
+            key,
+            cause: sourceError.error,
+          },
+        );
+      }
+      throw this.#error(cause, 'upload', key, 'UPLOAD_FAILED');
+    }
+    await this.#verify(key, hashes.total, etag, hashes.etags());
+    return key;
+  }
+
+  /** Aborts a failed multipart upload; if even that fails, remembers it for the next upload. */
+  async #abortAfterFailure(uploadId: string | undefined, key: string): Promise<void> {
+    if (uploadId === undefined) return;
+    this.#pendingAborts.set(uploadId, key);
+    await this.#flushPendingAborts();
+  }
+
+  async #flushPendingAborts(): Promise<void> {
+    if (this.#pendingAborts.size === 0) return;
+    const { s3, client } = await this.#load();
+    for (const [uploadId, key] of [...this.#pendingAborts]) {
+      try {
+        await client.send(
+          new s3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+        );
+        this.#pendingAborts.delete(uploadId);
+      } catch (error) {
+        if (errorName(error) === 'NoSuchUpload' || statusOf(error) === 404)
+          this.#pendingAborts.delete(uploadId);
+      }
+    }
+  }
+
+  /**
+   * Checks the stored object against what was sent: the ETag against the MD5 forms of the bytes
+   * (when the server reports an MD5-style ETag), and the stored size against the bytes sent.
+   */
+  async #verify(key: string, size: number, etag: string | undefined, expectedEtags: string[]): Promise<void> {
+    const sent = etag?.replace(/"/g, '').toLowerCase();
+    if (sent !== undefined && /^[0-9a-f]{32}(-\d+)?$/.test(sent) && !expectedEtags.includes(sent)) {
+      throw new StoreError(
+        'INTEGRITY_ERROR',
+        `upload of ${JSON.stringify(key)}: the server's ETag ${sent} does not match the MD5 of the ${size} bytes sent`,
+        { key },
+      );
+    }
+    const head = await this.#head(key, 'verify').catch((error: unknown) => {
+      throw error instanceof StoreError && error.code === 'NOT_FOUND'
+        ? new StoreError(
+            'INTEGRITY_ERROR',
+            `upload of ${JSON.stringify(key)} succeeded but the object is missing`,
+            {
+              key,
+            },
+          )
+        : error;
+    });
+    const headEtag = head.ETag?.replace(/"/g, '').toLowerCase();
+    // A different ETag means a concurrent writer replaced the object since: last writer wins.
+    if (head.ContentLength !== size && (headEtag === undefined || headEtag === sent)) {
+      throw new StoreError(
+        'INTEGRITY_ERROR',
+        `upload of ${JSON.stringify(key)}: sent ${size} bytes but the server stored ${head.ContentLength}`,
+        { key },
+      );
+    }
+  }
+
+  /** {@inheritDoc Store.getMetadata} */
+  async getMetadata(key: string): Promise<StoreMetadata> {
+    validateKey(key);
+    const head = await this.#head(key, 'read metadata of');
+    return this.#decodeMetadata(head.Metadata, key);
+  }
+
+  /** {@inheritDoc Store.(download:1)} */
+  download(key: string): Promise<Uint8Array>;
+  /** {@inheritDoc Store.(download:2)} */
+  download(key: string, options: DownloadStreamOptions): AsyncIterable<Uint8Array>;
+  download(key: string, options?: DownloadStreamOptions): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
+    if (options?.stream) return this.#stream(key, options.chunkSize);
+    return this.#downloadWhole(key);
+  }
+
+  async #get(key: string): Promise<{ body: Readable; length: number | undefined }> {
+    validateKey(key);
+    const { s3, client } = await this.#load();
+    try {
+      const result = await client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { body: result.Body as Readable, length: result.ContentLength };
+    } catch (cause) {
+      throw this.#error(cause, 'download', key);
+    }
+  }
+
+  async #downloadWhole(key: string): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of this.#stream(key, 1024 * 1024)) {
+      chunks.push(chunk);
+      total += chunk.length;
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
+  }
+
+  async *#stream(key: string, chunkSize: number | undefined): AsyncGenerator<Uint8Array> {
+    const size = positiveInteger(chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE);
+    const { body, length } = await this.#get(key);
+    let received = 0;
+    try {
+      const counted = async function* (): AsyncGenerator<Uint8Array> {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          received += chunk.length;
+          yield chunk;
+        }
+      };
+      yield* rechunk(counted(), size);
+    } catch (cause) {
+      throw this.#error(cause, 'download', key);
+    } finally {
+      body.destroy();
+    }
+    if (length !== undefined && received !== length) {
+      throw new StoreError(
+        'INTEGRITY_ERROR',
+        `download of ${JSON.stringify(key)} was cut short: ${received} of ${length} bytes`,
+        { key },
+      );
+    }
+  }
+
+  /** {@inheritDoc Store.delete} */
+  async delete(key: string): Promise<void> {
+    validateKey(key);
+    await this.#head(key, 'delete');
+    const { s3, client } = await this.#load();
+    try {
+      await client.send(new s3.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (cause) {
+      throw this.#error(cause, 'delete', key);
+    }
+  }
+
+  /** {@inheritDoc Store.list} */
+  async *list(prefix = '', options: ListOptions = {}): AsyncGenerator<string[]> {
+    validatePrefix(prefix);
+    const pageSize = positiveInteger(options.pageSize, 'pageSize', DEFAULT_PAGE_SIZE);
+    let page: string[] = [];
+    for await (const keys of this.#listRaw(prefix, Math.min(pageSize, 1000))) {
+      for (const key of keys) {
+        page.push(key);
+        if (page.length === pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
+  async *#listRaw(prefix: string, maxKeys: number): AsyncGenerator<string[]> {
+    const { s3, client } = await this.#load();
+    let token: string | undefined;
+    do {
+      let result: import('@aws-sdk/client-s3').ListObjectsV2CommandOutput;
+      try {
+        result = await client.send(
+          new s3.ListObjectsV2Command({
+            Bucket: this.bucket,
+            ...(prefix ? { Prefix: prefix } : {}),
+            MaxKeys: maxKeys,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
+      } catch (cause) {
+        throw this.#error(cause, 'list', undefined);
+      }
+      const keys = (result.Contents ?? [])
+        .map((o) => o.Key)
+        .filter((k): k is string => typeof k === 'string');
+      if (keys.length > 0) yield keys;
+      token = result.IsTruncated ? result.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** {@inheritDoc Store.exists} */
+  async exists(key: string): Promise<boolean> {
+    validateKey(key);
+    try {
+      await this.#head(key, 'check');
+      return true;
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'NOT_FOUND') return false;
+      throw error;
+    }
+  }
+
+  /** {@inheritDoc Store.clear} Uses DeleteObjects in batches of 1000 keys. */
+  async clear(prefix = ''): Promise<void> {
+    validatePrefix(prefix);
+    const { s3, client } = await this.#load();
+    for await (const keys of this.#listRaw(prefix, 1000)) {
+      try {
+        const result = await client.send(
+          new s3.DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+        const failed = result.Errors ?? [];
+        if (failed.length > 0) {
+          throw new StoreError(
+            'IO_ERROR',
+            `clear ${JSON.stringify(prefix)}: ${failed.length} objects could not be deleted (first: ${JSON.stringify(failed[0]?.Key)}: ${failed[0]?.Code})`,
+            { key: failed[0]?.Key },
+          );
+        }
+      } catch (cause) {
+        throw this.#error(cause, 'clear', undefined);
+      }
+    }
+  }
+
+  /** {@inheritDoc Store.copy} Uses CopyObject (objects up to 5 GB), keeping the metadata. */
+  async copy(sourceKey: string, destKey: string): Promise<string> {
+    validateKey(sourceKey);
+    validateKey(destKey);
+    if (sourceKey === destKey) {
+      await this.#head(sourceKey, 'copy');
+      return destKey;
+    }
+    const { s3, client } = await this.#load();
+    try {
+      await client.send(
+        new s3.CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: destKey,
+          CopySource: `${this.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'COPY',
+        }),
+      );
+    } catch (cause) {
+      throw this.#error(cause, 'copy', sourceKey);
+    }
+    return destKey;
+  }
+
+  /**
+   * Multipart uploads under `prefix` that were started and neither completed nor aborted, e.g. left
+   * by a killed process. Their parts cost storage until aborted.
+   */
+  async listIncompleteUploads(prefix = ''): Promise<IncompleteUpload[]> {
+    validatePrefix(prefix);
+    const { s3, client } = await this.#load();
+    const out: IncompleteUpload[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      let result: import('@aws-sdk/client-s3').ListMultipartUploadsCommandOutput;
+      try {
+        result = await client.send(
+          new s3.ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            ...(prefix ? { Prefix: prefix } : {}),
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+        );
+      } catch (cause) {
+        throw this.#error(cause, 'list incomplete uploads of', undefined);
+      }
+      for (const u of result.Uploads ?? []) {
+        if (u.Key && u.UploadId) out.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated });
+      }
+      if (!result.IsTruncated) return out;
+      keyMarker = result.NextKeyMarker;
+      uploadIdMarker = result.NextUploadIdMarker;
+    }
+  }
+
+  /**
+   * Aborts the incomplete multipart uploads under `prefix` (see {@link S3Store.listIncompleteUploads}),
+   * freeing their parts. Also aborts uploads of other processes still in progress unless
+   * `olderThanMs` excludes recent ones. Resolves to the number aborted.
+   */
+  async abortIncompleteUploads(prefix = '', options: { olderThanMs?: number } = {}): Promise<number> {
+    await this.#flushPendingAborts();
+    const { s3, client } = await this.#load();
+    const cutoff = options.olderThanMs === undefined ? undefined : Date.now() - options.olderThanMs;
+    let aborted = 0;
+    for (const u of await this.listIncompleteUploads(prefix)) {
+      if (cutoff !== undefined && u.initiated !== undefined && u.initiated.getTime() > cutoff) continue;
+      try {
+        await client.send(
+          new s3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.key, UploadId: u.uploadId }),
+        );
+        aborted++;
+      } catch (cause) {
+        if (errorName(cause) !== 'NoSuchUpload') throw this.#error(cause, 'abort the upload of', u.key);
+      }
+    }
+    return aborted;
+  }
+
+  async #head(key: string, action: string): Promise<import('@aws-sdk/client-s3').HeadObjectCommandOutput> {
+    const { s3, client } = await this.#load();
+    try {
+      return await client.send(new s3.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (cause) {
+      throw this.#error(cause, action, key);
+    }
+  }
+
+  #encodeMetadata(
+    metadata: StoreMetadata | undefined,
+    key: string,
+  ): { Metadata?: Record<string, string>; ContentType?: string } {
+    const json = encodeMetadata(metadata, key);
+    const contentType = metadata?.content_type ?? metadata?.contentType;
+    const out: { Metadata?: Record<string, string>; ContentType?: string } = {};
+    if (typeof contentType === 'string' && /^[\x20-\x7e]+$/.test(contentType)) out.ContentType = contentType;
+    if (json === '{}') return out;
+    const value = Buffer.from(json, 'utf8').toString('base64url');
+    const bytes = META_HEADER.length + value.length;
+    if (bytes > MAX_METADATA_BYTES) {
+      throw new StoreError(
+        'METADATA_TOO_LARGE',
+        `metadata of ${JSON.stringify(key)} is ${Buffer.byteLength(json)} bytes of JSON, ${bytes} bytes encoded; S3 allows ${MAX_METADATA_BYTES} bytes of user metadata (about 1500 bytes of JSON)`,
+        { key },
+      );
+    }
+    out.Metadata = { [META_HEADER]: value };
+    return out;
+  }
+
+  #decodeMetadata(headers: Record<string, string> | undefined, key: string): StoreMetadata {
+    const value = headers?.[META_HEADER];
+    if (value !== undefined) return decodeMetadata(Buffer.from(value, 'base64url').toString('utf8'), key);
+    // An object written by another tool: its user metadata, as strings.
+    return { ...headers };
+  }
+
+  /** Maps an SDK error to a StoreError whose message and cause hold no credentials. */
+  #error(
+    cause: unknown,
+    action: string,
+    key: string | undefined,
+    fallback: StoreErrorCode = 'IO_ERROR',
+  ): StoreError {
+    if (cause instanceof StoreError) return cause;
+    const name = errorName(cause);
+    const status = statusOf(cause);
+    const what = key === undefined ? `bucket ${JSON.stringify(this.bucket)}` : JSON.stringify(key);
+    const detail = this.#scrub(`${name}${status ? ` (HTTP ${status})` : ''}: ${messageOf(cause)}`);
+    const safeCause = Object.assign(new Error(detail), { name: `S3 ${name}`, httpStatusCode: status });
+    if (name === 'NoSuchBucket') {
+      return new StoreError(
+        'IO_ERROR',
+        `could not ${action} ${what}: bucket ${JSON.stringify(this.bucket)} does not exist`,
+        {
+          key,
+          cause: safeCause,
+        },
+      );
+    }
+    if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
+      return key === undefined
+        ? new StoreError('NOT_FOUND', `could not ${action} ${what}: ${detail}`)
+        : notFound(key, safeCause);
+    }
+    const code: StoreErrorCode =
+      status === 403 ||
+      ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'CredentialsProviderError'].includes(
+        name,
+      )
+        ? 'PERMISSION_DENIED'
+        : fallback;
+    return new StoreError(code, `could not ${action} ${what}: ${detail}`, { key, cause: safeCause });
+  }
+
+  #scrub(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) if (secret.length >= 4) out = out.split(secret).join('***');
+    return out;
+  }
+}
+
+/** Tracks the MD5 of the whole stream and of each `partSize` part, to predict the ETag. */
+class PartHasher {
+  total = 0;
+  readonly #partSize: number;
+  readonly #whole: Hash = createHash('md5');
+  #part: Hash = createHash('md5');
+  #inPart = 0;
+  readonly #parts: Buffer[] = [];
+
+  constructor(partSize: number) {
+    this.#partSize = partSize;
+  }
+
+  update(chunk: Uint8Array): void {
+    this.total += chunk.length;
+    this.#whole.update(chunk);
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(this.#partSize - this.#inPart, chunk.length - offset);
+      this.#part.update(chunk.subarray(offset, offset + n));
+      this.#inPart += n;
+      offset += n;
+      if (this.#inPart === this.#partSize) {
+        this.#parts.push(this.#part.digest());
+        this.#part = createHash('md5');
+        this.#inPart = 0;
+      }
+    }
+  }
+
+  /** The ETags the server may report: plain MD5 (single PUT, or s3rver), or S3's multipart form. */
+  etags(): string[] {
+    const whole = this.#whole.digest('hex');
+    const parts = [...this.#parts];
+    if (this.#inPart > 0) parts.push(this.#part.digest());
+    // lib-storage sends a single PutObject unless the data exceeds one part.
+    if (parts.length <= 1) return [whole];
+    const composite = `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
+    return [whole, composite];
+  }
+}
+
+async function* single(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data;
+}
+
+function positiveIntegerOption(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new StoreError(
+      'INVALID_OPTIONS',
+      `S3Store ${name} must be a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function errorName(error: unknown): string {
+  const e = error as { name?: unknown; Code?: unknown; code?: unknown } | null;
+  if (typeof e?.Code === 'string') return e.Code;
+  if (typeof e?.name === 'string' && e.name !== 'Error') return e.name;
+  if (typeof e?.code === 'string') return e.code;
+  return 'Error';
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = typeof message === 'string' && message.length > 0 ? message : 'no message';
+  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+}
