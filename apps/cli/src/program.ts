@@ -3,7 +3,7 @@ import { CliError } from './cli-error.js';
 import { STORE_FLAG_HELP } from './store-options.js';
 import { paintFor } from './terminal.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function storeFlags(command: Command): Command {
   return command

@@ -56,6 +56,9 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     const key = await recorder.start(...flags.prefix);
     startedAt = Date.now();
     stop.startClock();
+    err.write(
+      `recording ${key} ${paint.dim(stopAfter === undefined ? '(Ctrl-C to stop and save)' : `for ${stopAfter / 1000} s (Ctrl-C stops early)`)}\n`,
+    );
     meter?.start();
     await stop.stopped;
     meter?.stop();

@@ -230,12 +230,14 @@ function drawPeaks(canvas: HTMLCanvasElement, peaks: Peaks, from: number, to: nu
     ctx.fillStyle = 'rgba(88,166,255,0.18)';
     ctx.fillRect((from / total) * width, 0, ((to - from) / total) * width, height);
   }
-  ctx.fillStyle = '#58a6ff';
   const n = peaks.min.length;
+  const selected = to > from && total > 0 ? [(from / total) * width, (to / total) * width] : null;
   for (let x = 0; x < width; x += 1) {
     const i = Math.min(n - 1, Math.floor((x / width) * n));
     const top = ((1 - (peaks.max[i] ?? 0)) / 2) * height;
     const bottom = ((1 - (peaks.min[i] ?? 0)) / 2) * height;
+    const inside = selected === null || (x >= selected[0]! && x <= selected[1]!);
+    ctx.fillStyle = inside ? '#58a6ff' : '#2f4a6b';
     ctx.fillRect(x, top, 1, Math.max(1, bottom - top));
   }
 }

@@ -1,0 +1,171 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectTone } from '@audex/test-utils/signals';
+import { type Playback, startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { decodeWithFfmpeg, finish, probeSeconds, runCli, startCli } from './_helpers.js';
+
+const TONE_HZ = 1000;
+
+let mic: VirtualMic;
+let dir: string;
+let env: Record<string, string>;
+let tone: Playback | undefined;
+
+beforeAll(async () => {
+  mic = await startVirtualMic();
+  dir = await mkdtemp(join(tmpdir(), 'audex-cli-test-'));
+  env = { AUDEX_STORE_DIR: join(dir, 'store'), AUDEX_SPOOL_DIR: join(dir, 'spool') };
+}, 60_000);
+
+afterEach(async () => {
+  await tone?.stop();
+  tone = undefined;
+});
+
+afterAll(async () => {
+  await mic?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function playTone(seconds: number): Promise<void> {
+  tone = await mic.playBackground({ frequencies: [TONE_HZ], toneSeconds: seconds, amplitude: 0.5 });
+}
+
+/** Resolves once the CLI reports that audio is flowing (its "recording KEY" line on stderr). */
+function recordingStarted(child: ChildProcess): Promise<void> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      if (/^recording audex\//m.test(text)) {
+        child.stderr!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stderr!.on('data', onData);
+    child.once('exit', () => reject(new Error(`the CLI exited before recording: ${text}`)));
+  });
+}
+
+function middle(samples: Float32Array): Float32Array {
+  return samples.subarray(Math.floor(samples.length * 0.25), Math.floor(samples.length * 0.75));
+}
+
+describe('audex with the virtual microphone', () => {
+  test('`record --duration 3` while a tone plays stores a WAV that ffmpeg decodes to about 3 s of the tone', async () => {
+    await playTone(8);
+    const result = await runCli(['record', '--duration', '3', '--prefix', 'cli-test'], env);
+    expect(result.stderr).not.toContain('error');
+    expect(result.code).toBe(0);
+    const key = result.stdout.toString().trim();
+    expect(key).toMatch(/^audex\/cli-test\/[\w-]+\.wav$/);
+
+    const out = join(dir, 'record.wav');
+    const get = await runCli(['get', key, '-o', out], env);
+    expect(get.code).toBe(0);
+    const seconds = await probeSeconds(out);
+    expect(seconds).toBeGreaterThan(2.8);
+    expect(seconds).toBeLessThan(3.3);
+    const samples = await decodeWithFfmpeg(out);
+    expect(detectTone(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
+
+    // listed, cut and transcoded, then removed
+    const ls = await runCli(['ls', '--json'], env);
+    const listed = JSON.parse(ls.stdout.toString()) as { key: string; durationMs: number }[];
+    expect(listed.map((r) => r.key)).toContain(key);
+    const cut = join(dir, 'cut.mp3');
+    const get2 = await runCli(['get', key, '--format', 'mp3', '--from', '0.5', '--to', '2', '-o', cut], env);
+    expect(get2.code).toBe(0);
+    expect((await decodeWithFfmpeg(cut)).length).toBe(24_000);
+    const removed = await runCli(['rm', key], env);
+    expect(removed.code).toBe(0);
+    const again = await runCli(['get', key, '-o', out], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/not found|no object|does not exist/i);
+  }, 60_000);
+
+  test('`stream --format mp3` for 3 s writes one MP3 stream that ffmpeg decodes, with the tone', async () => {
+    await playTone(8);
+    const result = await runCli(['stream', '--format', 'mp3', '--duration', '3'], env);
+    expect(result.stderr).not.toContain('error');
+    expect(result.code).toBe(0);
+    const file = join(dir, 'stream.mp3');
+    await writeFile(file, result.stdout);
+    const samples = await decodeWithFfmpeg(file);
+    expect(samples.length / 16_000).toBeGreaterThan(2.8);
+    expect(samples.length / 16_000).toBeLessThan(3.4);
+    expect(detectTone(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
+  }, 60_000);
+
+  test('`stream` ends quietly with status 0 when the reader closes the pipe', async () => {
+    const child = startCli(['stream', '--format', 'wav'], env);
+    const done = finish(child);
+    await once(child.stdout!, 'data');
+    child.stdout!.destroy();
+    const result = await done;
+    expect(result.stderr).not.toMatch(/EPIPE|error/i);
+    expect(result.code).toBe(0);
+  }, 30_000);
+
+  test('Ctrl-C stops `record` cleanly and saves what was captured', async () => {
+    const child = startCli(['record', '--json'], env);
+    const done = finish(child);
+    await recordingStarted(child);
+    await new Promise((r) => setTimeout(r, 2000));
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(0);
+    const saved = JSON.parse(result.stdout.toString()) as { key: string; durationMs: number };
+    expect(saved.durationMs).toBeGreaterThan(500);
+    const out = join(dir, 'interrupted.wav');
+    expect((await runCli(['get', saved.key, '-o', out], env)).code).toBe(0);
+    expect(Math.abs((await probeSeconds(out)) - saved.durationMs / 1000)).toBeLessThan(0.01);
+  }, 30_000);
+
+  test('`recover` saves a recording left behind by a killed `record`', async () => {
+    const spool = join(dir, 'crash-spool');
+    const crashEnv = { ...env, AUDEX_SPOOL_DIR: spool };
+    const child = startCli(['record'], crashEnv);
+    const done = finish(child);
+    await recordingStarted(child);
+    await new Promise((r) => setTimeout(r, 2000));
+    child.kill('SIGKILL');
+    await done;
+    expect((await readdir(spool)).length).toBeGreaterThan(0);
+    const result = await runCli(['recover', '--json'], crashEnv);
+    expect(result.code).toBe(0);
+    const recovered = JSON.parse(result.stdout.toString()) as { key: string; durationMs: number }[];
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]!.durationMs).toBeGreaterThan(500);
+    const ls = JSON.parse((await runCli(['ls', '--json'], env)).stdout.toString()) as { key: string }[];
+    expect(ls.map((r) => r.key)).toContain(recovered[0]!.key);
+    const again = JSON.parse((await runCli(['recover', '--json'], crashEnv)).stdout.toString()) as unknown[];
+    expect(again).toHaveLength(0);
+  }, 40_000);
+
+  test.each([
+    [['record', '--device', '999', '--duration', '1'], /--device 999 is not an input device; available: /],
+    [
+      ['record', '--device', 'no-such-mic', '--duration', '1'],
+      /--device "no-such-mic" matches no input device/,
+    ],
+    [
+      ['record', '--format', 'int12', '--duration', '1'],
+      /capture format "int12" is not supported; use one of int8/,
+    ],
+    [['stream', '--format', 'flac', '--duration', '1'], /--format "flac" is not available; use one of .*mp3/],
+    [['record', '--rate', 'fast'], /--rate "fast" is not a positive whole number/],
+    [['record', '--duration', 'forever'], /--duration "forever" is not a time/],
+    [['get', '../../etc/passwd', '-o', '/dev/null'], /\.\./],
+    [['get', 'audex/x.wav', '--from', '2', '--to', '1', '-o', '/dev/null'], /--to 1 must be after --from 2/],
+  ])('`audex %s` exits non-zero with a clear message', async (args, message) => {
+    const result = await runCli(args as string[], env);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/^audex: error: /m);
+    expect(result.stderr).toMatch(message);
+  });
+});
