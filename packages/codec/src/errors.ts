@@ -8,6 +8,7 @@ export type CodecErrorCode =
 
 /** An error from a codec, the registry, the resampler or the mixer. */
 export class CodecError extends Error {
+  /** Always `'CodecError'`. */
   override readonly name = 'CodecError';
   /** What went wrong, machine-readable. */
   readonly code: CodecErrorCode;

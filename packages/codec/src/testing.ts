@@ -13,7 +13,7 @@ export interface TestCodecOptions {
   rate?: number;
   /** Channels of the test signal. Default 2. */
   channels?: number;
-  /** Sample formats fed to the encoder, one case each. Default every {@link SAMPLE_FORMATS}. */
+  /** Sample formats fed to the encoder, one case each. Default every sample format of `@audex/pcm` (`SAMPLE_FORMATS`). */
   sampleFormats?: readonly SampleFormat[];
   /** Extra encoder options (e.g. `bitrate`). */
   encoderOptions?: Partial<EncoderOptions>;
