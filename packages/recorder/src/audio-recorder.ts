@@ -601,11 +601,8 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
     if (this.#source) return this.#source;
     try {
       // Loaded on first use so that a custom source never loads the native naudiodon module.
-      const capture = (await import('@audex/capture')) as unknown as {
-        PortAudioSource?: new () => AudioSource;
-      };
-      if (!capture.PortAudioSource) throw new Error('@audex/capture has no PortAudioSource');
-      this.#source = new capture.PortAudioSource();
+      const { PortAudioSource } = await import('@audex/capture');
+      this.#source = new PortAudioSource();
       return this.#source;
     } catch (error) {
       throw new RecorderError(
