@@ -38,7 +38,8 @@ export class LevelMeter {
 
   /** Stops redrawing and clears the line. */
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
     this.#timer = undefined;
     this.#out.write('\r\u001b[2K');
   }

@@ -1,10 +1,14 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AudioSource } from '@audex/capture';
+import { LocalStore } from '@audex/store';
 import { detectTone } from '@audex/test-utils/signals';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createWebApp } from '../src/server/web-app.js';
 import { ARTIFACTS, decodeWithFfmpeg, probeSeconds, type RunningServer, startServer } from './_helpers.js';
 
 const TONE_HZ = 1000;
@@ -105,6 +109,14 @@ describe('web demo in headless Chromium with the virtual microphone', () => {
     const middle = decoded.subarray(Math.floor(decoded.length * 0.3), Math.floor(decoded.length * 0.7));
     expect(detectTone(middle, 16_000, TONE_HZ)).toBeGreaterThan(0.5);
 
+    // the Opus link serves an Ogg Opus file of the same length
+    const opusHref = await item.getByRole('link', { name: /as Opus$/ }).getAttribute('href');
+    const opusResponse = await fetch(new URL(opusHref!, server.url));
+    expect(opusResponse.headers.get('content-type')).toMatch(/^audio\/ogg/);
+    const opusFile = join(dir, 'download.opus');
+    await writeFile(opusFile, new Uint8Array(await opusResponse.arrayBuffer()));
+    expect(Math.abs((await decodeWithFfmpeg(opusFile)).length / 16_000 - audioSeconds)).toBeLessThan(0.03);
+
     // pick a range by dragging across the recording's waveform, then download it
     const canvas = item.locator('canvas');
     await expect.poll(() => item.getAttribute('data-duration-ms')).not.toBeNull();
@@ -183,5 +195,40 @@ describe('web demo in headless Chromium with the virtual microphone', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ ok: true, recording: false });
     expect(server.process.exitCode).toBeNull();
+  });
+});
+
+describe('web demo on a machine without an input device', () => {
+  // a source that lists no device: what PortAudio reports on a machine with no microphone
+  const noDevices: AudioSource = {
+    listInputDevices: async () => [],
+    start: async () => {
+      throw new Error('no device to open');
+    },
+    stop: async () => {},
+  };
+
+  test('the page says so plainly, points to the virtual microphone helper, and start is refused', async () => {
+    const app = createWebApp({
+      store: new LocalStore({ root: join(dir, 'empty-store') }),
+      createSource: () => noDevices,
+    });
+    await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/`;
+    const tab = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+    try {
+      await tab.goto(url);
+      const notice = tab.getByRole('alert');
+      await notice.waitFor();
+      expect(await notice.textContent()).toMatch(/No audio input device found\..*virtual-mic\.mjs start/);
+      expect(await tab.getByRole('button', { name: 'Start recording' }).isDisabled()).toBe(true);
+      await tab.screenshot({ path: join(ARTIFACTS, 'no-device.png') });
+      const response = await fetch(`${url}api/recording/start`, { method: 'POST', body: '{}' });
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { error: string }).error).toContain('virtual-mic.mjs start');
+    } finally {
+      await tab.close();
+      await app.close();
+    }
   });
 });

@@ -53,6 +53,7 @@ const empty = byId<HTMLParagraphElement>('empty');
 const template = byId<HTMLTemplateElement>('recording-template');
 
 const FLOOR_DB = -60;
+let hasDevice = false;
 
 function setStatus(text: string, error = false): void {
   statusLine.textContent = text;
@@ -123,7 +124,7 @@ requestAnimationFrame(drawLive);
 
 function setRecording(on: boolean): void {
   document.body.classList.toggle('recording-on', on);
-  startButton.disabled = on || deviceSelect.options.length === 0;
+  startButton.disabled = on || !hasDevice;
   stopButton.disabled = !on;
   deviceSelect.disabled = on;
   if (!on) setLevel(0, 0);
@@ -174,9 +175,16 @@ async function loadDevices(): Promise<void> {
       return option;
     }),
   );
+  if (devices.length === 0) {
+    const none = document.createElement('option');
+    none.value = '';
+    none.textContent = '(no input device)';
+    deviceSelect.append(none);
+  }
   notice.hidden = devices.length > 0;
   if (hint) notice.textContent = hint;
-  startButton.disabled = devices.length === 0 || document.body.classList.contains('recording-on');
+  hasDevice = devices.length > 0;
+  startButton.disabled = !hasDevice || document.body.classList.contains('recording-on');
 }
 
 startButton.addEventListener('click', async () => {
