@@ -319,7 +319,26 @@ class PolyphaseResampler implements Resampler {
     const base = this.base;
     for (let m = 0; m < count; m++) {
       const start = pos - half + 1 - base;
-      if (!interpolate) {
+      if (!interpolate && channels === 2) {
+        // Stereo in one pass: each coefficient is loaded once for both channels.
+        const offset = num * taps;
+        const b0 = this.buffers[0]!;
+        const b1 = this.buffers[1]!;
+        let l0 = 0;
+        let l1 = 0;
+        let r0 = 0;
+        let r1 = 0;
+        for (let j = 0, k = start, o = offset; j < taps; j += 2, k += 2, o += 2) {
+          const h0 = table[o]!;
+          const h1 = table[o + 1]!;
+          l0 += b0[k]! * h0;
+          r0 += b1[k]! * h0;
+          l1 += b0[k + 1]! * h1;
+          r1 += b1[k + 1]! * h1;
+        }
+        out[2 * m] = l0 + l1;
+        out[2 * m + 1] = r0 + r1;
+      } else if (!interpolate) {
         const offset = num * taps;
         for (let c = 0; c < channels; c++) {
           const b = this.buffers[c]!;

@@ -99,6 +99,26 @@ describe('resampler', () => {
     expect(Float32Array.from(parts)).toEqual(whole);
   });
 
+  it.each([2, 3, 6])('resamples each of %i channels exactly as it would alone', (channels) => {
+    const frames = 4_000;
+    const x = new Float32Array(frames * channels);
+    for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37) * 0.5;
+    const y = resample(x, 44_100, 16_000, channels);
+    for (let c = 0; c < channels; c++) {
+      const mono = resample(
+        x.filter((_, i) => i % channels === c),
+        44_100,
+        16_000,
+        1,
+      );
+      const got = y.filter((_, i) => i % channels === c);
+      expect(got.length).toBe(mono.length);
+      let err = 0;
+      for (let i = 0; i < mono.length; i++) err = Math.max(err, Math.abs(got[i]! - mono[i]!));
+      expect(err).toBeLessThan(1e-6);
+    }
+  });
+
   it('keeps channels apart', () => {
     const y = resample(tone(1000, 48_000, 4800, 2), 48_000, 16_000, 2);
     for (let i = 100; i < 1500; i++) expect(y[2 * i + 1]).toBeCloseTo(-y[2 * i]!, 6);
