@@ -234,16 +234,31 @@ export class S3Store implements Store {
     await this.#flushPendingAborts();
     const hashes = new PartHasher(this.#partSize);
     let sourceError: { error: unknown } | undefined;
+    // Errors of the caller's stream are told apart from SDK errors (which Readable.from also
+    // throws into this generator when the upload fails).
     async function* tap(): AsyncGenerator<Buffer> {
+      const iterator = source[Symbol.asyncIterator]();
+      let done = false;
       try {
-        for await (const chunk of source) {
-          checkChunk(chunk, key);
-          hashes.update(chunk);
-          yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        for (;;) {
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await iterator.next();
+            if (!next.done) checkChunk(next.value, key);
+          } catch (error) {
+            done = true;
+            sourceError = { error };
+            throw error;
+          }
+          if (next.done) {
+            done = true;
+            return;
+          }
+          hashes.update(next.value);
+          yield Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
         }
-      } catch (error) {
-        sourceError = { error };
-        throw error;
+      } finally {
+        if (!done) await iterator.return?.();
       }
     }
     const upload = new storage.Upload({
