@@ -48,6 +48,13 @@ export interface RecoveredState {
   journal: Journal;
 }
 
+let buildRecovered: (state: RecoveredState) => FrameBuffer;
+
+/** Builds the ended, read-only buffer of a recovered journal (reads come from the data file). */
+export function openRecoveredBuffer(state: RecoveredState): FrameBuffer {
+  return buildRecovered(state);
+}
+
 type Deferred = { promise: Promise<void>; resolve: () => void };
 
 function checkFrame(name: string, value: unknown): number {
@@ -167,30 +174,31 @@ export class FrameBuffer {
     return buffer;
   }
 
-  /** @internal Builds the read-only buffer of a recovered journal. */
-  static fromRecovered(state: RecoveredState): FrameBuffer {
-    const h = state.header;
-    return new FrameBuffer(
-      {
-        id: h.id,
-        format: h.format,
-        channels: h.channels,
-        rate: h.rate,
-        meta: h.meta,
-        spoolDir: state.spoolDir,
-        onError: undefined,
-      },
-      state.timeline,
-      state.journal,
-      null,
-      h.rate,
-      {
-        frameCount: state.frameCount,
-        capturedFrames: state.capturedFrames,
-        overflowCount: state.overflowCount,
-        ended: true,
-      },
-    );
+  static {
+    buildRecovered = (state) => {
+      const h = state.header;
+      return new FrameBuffer(
+        {
+          id: h.id,
+          format: h.format,
+          channels: h.channels,
+          rate: h.rate,
+          meta: h.meta,
+          spoolDir: state.spoolDir,
+          onError: undefined,
+        },
+        state.timeline,
+        state.journal,
+        null,
+        h.rate,
+        {
+          frameCount: state.frameCount,
+          capturedFrames: state.capturedFrames,
+          overflowCount: state.overflowCount,
+          ended: true,
+        },
+      );
+    };
   }
 
   /** Frames on the timeline: captured frames plus silence filled into gaps. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { bytesPerFrame, isSampleFormat, MAX_CHANNELS, MAX_RATE } from '@audex/pcm';
 import { BufferError } from './errors.js';
-import { FrameBuffer } from './frame-buffer.js';
+import { type FrameBuffer, openRecoveredBuffer } from './frame-buffer.js';
 import { Journal } from './journal.js';
 import {
   type CommitRecord,
@@ -278,7 +278,7 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
     }
   }
   const journal = await Journal.openForReading(dir, id, bpf, frameCount);
-  const buffer = FrameBuffer.fromRecovered({
+  const buffer = openRecoveredBuffer({
     spoolDir: dir,
     header,
     frameCount,
