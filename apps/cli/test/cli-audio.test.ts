@@ -3,10 +3,9 @@ import { once } from 'node:events';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectTone } from '@audex/test-utils/signals';
 import { type Playback, startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { decodeWithFfmpeg, finish, probeSeconds, runCli, startCli } from './_helpers.js';
+import { decodeWithFfmpeg, finish, probeSeconds, runCli, startCli, toneShare } from './_helpers.js';
 
 const TONE_HZ = 1000;
 
@@ -71,7 +70,7 @@ describe('audex with the virtual microphone', () => {
     expect(seconds).toBeGreaterThan(2.8);
     expect(seconds).toBeLessThan(3.3);
     const samples = await decodeWithFfmpeg(out);
-    expect(detectTone(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
+    expect(toneShare(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
 
     // listed, cut and transcoded, then removed
     const ls = await runCli(['ls', '--json'], env);
@@ -98,7 +97,7 @@ describe('audex with the virtual microphone', () => {
     const samples = await decodeWithFfmpeg(file);
     expect(samples.length / 16_000).toBeGreaterThan(2.8);
     expect(samples.length / 16_000).toBeLessThan(3.4);
-    expect(detectTone(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
+    expect(toneShare(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
   }, 60_000);
 
   test('`stream` ends quietly with status 0 when the reader closes the pipe', async () => {

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type S3Server, startS3Server } from '@audex/test-utils/s3-server';
-import { detectTone } from '@audex/test-utils/signals';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BIN, decodeWithFfmpeg, runCli } from './_helpers.js';
+import { BIN, decodeWithFfmpeg, runCli, toneShare } from './_helpers.js';
 
 const run = promisify(execFile);
 
@@ -58,7 +57,7 @@ describe('audex with an S3-compatible store', () => {
     expect(got.code).toBe(0);
     const samples = await decodeWithFfmpeg(opus);
     expect(Math.abs(samples.length / 16_000 - saved.durationMs / 1000)).toBeLessThan(0.03);
-    expect(detectTone(samples.subarray(4000, samples.length - 4000), 16_000, 660)).toBeGreaterThan(0.5);
+    expect(toneShare(samples.subarray(4000, samples.length - 4000), 16_000, 660)).toBeGreaterThan(0.5);
 
     expect((await runCli(['rm', saved.key, ...store], env)).code).toBe(0);
     expect(JSON.parse((await runCli(['ls', '--json', ...store], env)).stdout.toString())).toEqual([]);
@@ -106,7 +105,8 @@ describe('audex on a terminal', () => {
       AUDEX_SPOOL_DIR: join(dir, 'spool-tty'),
     });
     expect(out).toContain('REC');
-    expect(out).not.toMatch(/\u001b\[\d+m/);
+    // line redraws (erase line) stay; colour (SGR) sequences must not appear
+    expect(out.replaceAll('\u001b[2K', '')).not.toContain('\u001b[');
   }, 30_000);
 
   test('`get` refuses to write audio to a terminal', async () => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { detectTone } from '@audex/test-utils/signals';
 
 const run = promisify(execFile);
 
@@ -80,4 +81,18 @@ export async function decodeWithFfmpeg(file: string, rate = 16_000): Promise<Flo
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return new Float32Array(copy.buffer, 0, Math.floor(copy.byteLength / 4));
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * Share of the power at `freq` (0..1) in `samples`, measured over a whole number of the tone's
+ * periods so the Goertzel bin sits exactly on the tone (no leakage from a fractional bin).
+ */
+export function toneShare(samples: Float32Array, rate: number, freq: number): number {
+  const step = rate / gcd(rate, freq);
+  const n = Math.floor(samples.length / step) * step;
+  return detectTone(samples.subarray(0, n), rate, freq);
 }

@@ -4,12 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AudioSource } from '@audex/capture';
 import { LocalStore } from '@audex/store';
-import { detectTone } from '@audex/test-utils/signals';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createWebApp } from '../src/server/web-app.js';
-import { ARTIFACTS, decodeWithFfmpeg, probeSeconds, type RunningServer, startServer } from './_helpers.js';
+import {
+  ARTIFACTS,
+  decodeWithFfmpeg,
+  probeSeconds,
+  type RunningServer,
+  startServer,
+  toneShare,
+} from './_helpers.js';
 
 const TONE_HZ = 1000;
 
@@ -107,7 +113,7 @@ describe('web demo in headless Chromium with the virtual microphone', () => {
     const decoded = await decodeWithFfmpeg(mp3File);
     expect(Math.abs(decoded.length / 16_000 - audioSeconds)).toBeLessThan(0.01);
     const middle = decoded.subarray(Math.floor(decoded.length * 0.3), Math.floor(decoded.length * 0.7));
-    expect(detectTone(middle, 16_000, TONE_HZ)).toBeGreaterThan(0.5);
+    expect(toneShare(middle, 16_000, TONE_HZ)).toBeGreaterThan(0.5);
 
     // the Opus link serves an Ogg Opus file of the same length
     const opusHref = await item.getByRole('link', { name: /as Opus$/ }).getAttribute('href');
