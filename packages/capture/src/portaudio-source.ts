@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { type AudioConfig, bytesPerFrame, type CapturedChunk, type SampleFormat } from '@audex/pcm';
+import {
+  type AudioConfig,
+  bytesPerFrame,
+  type CapturedChunk,
+  convertSampleFormat,
+  type SampleFormat,
+} from '@audex/pcm';
 import { resolveCaptureConfig } from './config.js';
 import { CaptureError } from './errors.js';
 import {
@@ -15,7 +21,7 @@ import type { AudioSource, CaptureEvents, CaptureStatus, InputDevice } from './t
 export interface PortAudioSourceOptions {
   /** How long `start()` waits for the first audio before failing with `START_TIMEOUT`, in ms. Default 5000. */
   startTimeoutMs?: number;
-  /** No new audio for this long while capturing means the device is gone (`DEVICE_LOST`), in ms. Default 2000. */
+  /** No new audio for this long while capturing means the device is gone (`DEVICE_LOST`), in ms. Default 3000. */
   stallTimeoutMs?: number;
   /** Latency to ask PortAudio for, in ms. Default: the device's default high input latency (safe, not minimal). */
   suggestedLatencyMs?: number;
@@ -25,8 +31,10 @@ export interface PortAudioSourceOptions {
   pollIntervalMs?: number;
 }
 
+// PortAudio's paInt8 through ALSA's pulse plugin delivers garbage (measured here), so int8 is
+// captured as int16 and narrowed in JavaScript.
 const NATIVE_FORMAT: Record<SampleFormat, NativeInputOptions['sampleFormat']> = {
-  int8: 8,
+  int8: 16,
   int16: 16,
   int24: 24,
   int32: 32,
@@ -60,7 +68,7 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
     super();
     this.options = {
       startTimeoutMs: options.startTimeoutMs ?? 5000,
-      stallTimeoutMs: options.stallTimeoutMs ?? 2000,
+      stallTimeoutMs: options.stallTimeoutMs ?? 3000,
       bufferSeconds: options.bufferSeconds ?? 10,
       suggestedLatencyMs: options.suggestedLatencyMs,
       pollIntervalMs: options.pollIntervalMs,
@@ -124,6 +132,7 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
     const { config: cfg, device } = resolveCaptureConfig(config, await this.listInputDevices());
     const { rate, channels, chunk, format } = cfg;
     const frameBytes = bytesPerFrame(format, channels);
+    const narrowInt8 = format === 'int8';
     const chunkMs = (chunk / rate) * 1000;
     const pollMs = this.options.pollIntervalMs ?? Math.min(20, Math.max(5, chunkMs / 2));
     this.setStatus('starting');
@@ -181,7 +190,8 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
       pending = new Uint8Array(chunk * frameBytes);
       pendingBytes = 0;
     };
-    const consume = (r: NativeReadResult): void => {
+    const nativeFrameBytes = narrowInt8 ? 2 * channels : frameBytes;
+    const consume = (r: NativeReadResult, skipFrames = 0): void => {
       const now = performance.now();
       if (r.callbacks !== lastCallbacks) {
         lastCallbacks = r.callbacks;
@@ -199,7 +209,9 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
         seenDropped = r.dropped;
         overflowNext = true;
       }
-      const data = r.buf;
+      const raw = skipFrames > 0 ? r.buf.subarray(skipFrames * nativeFrameBytes) : r.buf;
+      received += skipFrames;
+      const data = narrowInt8 && raw.length > 0 ? convertSampleFormat(raw, 'int16', 'int8') : raw;
       let offset = 0;
       while (offset < data.length) {
         if (pendingBytes === 0) pendingStart = received;
@@ -232,7 +244,11 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
         }
         if (r.callbacks > 0 && r.frames > 0) {
           this.startLatency = performance.now() - t0;
-          consume(r);
+          // Audio starts when start() resolves: drop what the first buffers hold from before now.
+          clock.observe(r.cbMonoMs, r.cbFrames, r.inLatency * 1000);
+          lastCallbacks = r.callbacks;
+          const before = Math.floor(clock.frameAt(Date.now()));
+          consume(r, Math.max(0, Math.min(r.buf.length / nativeFrameBytes, before)));
           break;
         }
         if (performance.now() - t0 > this.options.startTimeoutMs) {
@@ -310,10 +326,16 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
     // the final drain on stop() needs these
     this.drain = async () => {
       await session.reading;
-      if (!session.closed) {
+      // Frames captured just before stop() are still in the audio system's buffers (up to the
+      // input latency): wait for them, at most 300 ms.
+      const until = performance.now() + 300;
+      const target = clock.frameAt(Date.now());
+      while (!session.closed) {
         consume(await io.read(0));
-        flushPartial();
+        if (received >= target || performance.now() > until) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
+      if (!session.closed) flushPartial();
     };
   }
 

@@ -69,6 +69,11 @@ export class SampleClock {
     return gap;
   }
 
+  /** The device frame index captured at wall-clock time `time` (ms since the Unix epoch), by the current anchor. */
+  frameAt(time: number): number {
+    return ((time - this.anchor) * this.rate) / 1000;
+  }
+
   /** Wall-clock time in ms of device frame `frame`; strictly increasing across calls with increasing frames. */
   timeOf(frame: number): number {
     let t = this.anchor + (frame / this.rate) * 1000;
