@@ -135,3 +135,20 @@ describe('Cursor', () => {
     await buffer.clear();
   });
 });
+
+describe('journal flushing', () => {
+  test('the flush timer makes appended audio durable without an explicit flush', async () => {
+    const buffer = await FrameBuffer.create({
+      spoolDir: dir,
+      format: 'int16',
+      channels: 2,
+      rate: 1000,
+      flushIntervalMs: 20,
+    });
+    feed(buffer, 0, 300);
+    const deadline = Date.now() + 5000;
+    while (buffer.durableFrames < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(buffer.durableFrames).toBe(300);
+    await buffer.clear();
+  });
+});
