@@ -27,7 +27,7 @@ function floats(bytes: Uint8Array): Float32Array {
   if (bytes.length === 0) return EMPTY;
   // Fresh output of the transform starts at offset 0 of its buffer, so it is aligned.
   if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-  return new Float32Array(bytes.slice().buffer);
+  return new Float32Array(new Uint8Array(bytes).buffer);
 }
 
 /**

@@ -33,7 +33,8 @@ function aligned<T>(
 ): T {
   const length = data.byteLength / width;
   if (data.byteOffset % width === 0) return make(data.buffer, data.byteOffset, length);
-  const copy = data.slice();
+  // Uint8Array.from, not data.slice(): a Node Buffer's slice() is a view over its shared pool.
+  const copy = new Uint8Array(data);
   return make(copy.buffer, 0, length);
 }
 
@@ -143,7 +144,7 @@ export function fromFloat32(samples: Float32Array, format: SampleFormat): Uint8A
 export function convertSampleFormat(data: Uint8Array, from: SampleFormat, to: SampleFormat): Uint8Array {
   if (from === to) {
     checkLength(data, from);
-    return data.slice();
+    return new Uint8Array(data);
   }
   if (from !== 'float32' && to !== 'float32') {
     return convertIntegers(data, from, to);

@@ -121,3 +121,17 @@ describe('convertSampleFormat', () => {
     );
   });
 });
+
+describe('Node Buffers as input', () => {
+  it('converts a misaligned Buffer from the shared pool without reading the rest of the pool', () => {
+    const bytes = new Uint8Array(Int16Array.from([0, 1000, -1000, 16384, -32768]).buffer).subarray(1);
+    const data = Buffer.from(bytes).subarray(1); // a pooled Buffer viewed at an odd offset
+    expect(data.buffer.byteLength).toBeGreaterThan(data.byteLength);
+    expect(data.byteOffset % 2).toBe(1);
+    expect(Array.from(toFloat32(data, 'int16'))).toEqual([1000 / 32768, -1000 / 32768, 0.5, -1]);
+    const same = convertSampleFormat(data, 'int16', 'int16');
+    expect(same.byteLength).toBe(8);
+    same[0] = 99;
+    expect(data[0]).not.toBe(99);
+  });
+});
