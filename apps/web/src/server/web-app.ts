@@ -182,7 +182,7 @@ export function createWebApp(options: WebAppOptions): WebApp {
           await store.delete(key).catch((error) => storeErrorToHttp(error, key));
           return sendJson(res, 200, { deleted: key });
         }
-        const recordings: unknown[] = [];
+        const recordings: { key: string; startedAt: unknown; [field: string]: unknown }[] = [];
         for await (const page of store.list(store.keyBuilder.prefix)) {
           for (const key of page) {
             const meta = await store.getMetadata(key).catch(() => ({}) as Record<string, unknown>);
@@ -195,7 +195,9 @@ export function createWebApp(options: WebAppOptions): WebApp {
             });
           }
         }
-        recordings.reverse();
+        // newest first: keys are random ids, so order by the recorded start time
+        const startOf = (r: { startedAt: unknown }) => (typeof r.startedAt === 'string' ? r.startedAt : '');
+        recordings.sort((a, b) => startOf(b).localeCompare(startOf(a)));
         return sendJson(res, 200, { recordings });
       }
       case '/api/audio': {
