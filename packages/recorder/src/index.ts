@@ -1,6 +1,6 @@
 export { AudioRecorder } from './audio-recorder.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
-export type { EventMap, Listener } from './typed-emitter.js';
+export { type EventMap, type Listener, TypedEmitter } from './typed-emitter.js';
 export type {
   AudioRecorderOptions,
   AudioSegment,

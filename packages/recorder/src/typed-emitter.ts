@@ -1,15 +1,15 @@
 /** A map from event name to the argument tuple its listeners receive. */
-export type EventMap = { [event: string]: unknown[] };
+export type EventMap<E> = { [K in keyof E]: unknown[] };
 
 /** A listener for event `K` of map `E`. */
-export type Listener<E extends EventMap, K extends keyof E> = (...args: E[K]) => void;
+export type Listener<E extends EventMap<E>, K extends keyof E> = (...args: E[K]) => void;
 
 /**
  * A small typed event emitter. Unlike `node:events`, emitting `'error'` with no listener does not
  * throw, and a listener that throws never breaks the emitter's caller (the capture callback): the
  * exception goes to `onListenerError`.
  */
-export class TypedEmitter<E extends EventMap> {
+export class TypedEmitter<E extends EventMap<E>> {
   readonly #listeners = new Map<keyof E, Set<Listener<E, keyof E>>>();
   readonly #onListenerError: (error: unknown, event: keyof E) => void;
 

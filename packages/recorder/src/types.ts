@@ -247,7 +247,6 @@ export interface StateChange {
 
 /** Events of {@link AudioRecorder}, with their listener arguments. */
 export interface RecorderEvents {
-  [event: string]: unknown[];
   /** The status changed. */
   stateChange: [change: StateChange];
   /** Input level of each captured chunk (computed only while someone listens). */

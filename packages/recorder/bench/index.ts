@@ -1,0 +1,223 @@
+// @audex/recorder benchmarks, side by side in one run:
+// 1. the cost of one stream() step at 1 min vs 60 min recorded, against the reference's
+//    concatenate-everything approach (the naive baseline);
+// 2. peak RSS while recording 60 min of 48 kHz stereo float32 with two streams attached, and
+//    stop() time on the LocalStore (in a child process, so RSS is the recorder's alone);
+// 3. real capture on the virtual mic: latency from a chunk's last sample being captured to the
+//    chunk reaching a stream() consumer.
+// AUDEX_BENCH_QUICK=1 records 10 min instead of 60 in part 2.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MemoryStore, type Store } from '@audex/store';
+import { type BenchSection, fmt, median, percentile, writeBenchReport } from '@audex/test-utils/bench';
+import { startVirtualMic } from '@audex/test-utils/virtual-mic';
+import { AudioRecorder, type LevelEvent } from '../src/index.js';
+import { PushSource } from './push-source.js';
+
+const QUICK = process.env.AUDEX_BENCH_QUICK === '1';
+const sections: BenchSection[] = [];
+
+/** A store that consumes uploads and keeps nothing (part 1 measures streams, not storage). */
+function nullStore(): Store {
+  const store = new MemoryStore();
+  store.upload = async (data, key) => {
+    if (!(data instanceof Uint8Array)) for await (const _ of data);
+    return key;
+  };
+  return store;
+}
+
+// ---- 1. stream() step cost vs recording length ----
+async function streamStepCost(): Promise<void> {
+  const rate = 16_000;
+  const chunk = 1024;
+  const chunksPerMin = Math.ceil((60 * rate) / chunk);
+  const spool = mkdtempSync(join(tmpdir(), 'audex-bench-rec-'));
+  const source = new PushSource();
+  const recorder = new AudioRecorder(nullStore(), { rate, chunk }, { source, spoolDir: spool });
+  await recorder.init();
+  await recorder.start('bench');
+
+  const measure = async (format: string, steps: number): Promise<number[]> => {
+    const it = recorder.stream({ from: 'now', chunkSize: chunk, format })[Symbol.asyncIterator]();
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t = performance.now();
+      source.push(1);
+      // MP3 output comes in whole frames: a step may yield nothing until the next frame is full.
+      const next = await Promise.race([it.next(), new Promise((r) => setTimeout(r, 50, null))]);
+      if (next !== null) times.push(performance.now() - t);
+    }
+    await it.return?.();
+    return times;
+  };
+
+  // The reference: every step concatenates all chunks so far, then slices out the next chunk.
+  const naive: Uint8Array[] = [];
+  const naiveData = new Uint8Array(chunk * 2);
+  const naiveStep = (position: number): number => {
+    const t = performance.now();
+    const all = Buffer.concat(naive);
+    all.subarray(position, position + chunk * 2);
+    return performance.now() - t;
+  };
+  const fillNaive = (chunks: number): void => {
+    for (let i = 0; i < chunks; i++) naive.push(naiveData);
+  };
+
+  const at = async (minutes: number): Promise<{ pcm: number; mp3: number; naive: number }> => {
+    const pcm = median(await measure('pcm', 400));
+    const mp3 = median(await measure('mp3', 200));
+    const steps: number[] = [];
+    for (let i = 0; i < (minutes > 10 ? 20 : 200); i++)
+      steps.push(naiveStep(naive.length * chunk * 2 - chunk * 2));
+    return { pcm, mp3, naive: median(steps) };
+  };
+
+  source.push(chunksPerMin);
+  fillNaive(chunksPerMin);
+  await at(1); // warm-up: JIT and first-use allocations
+  const one = await at(1);
+  for (let m = 1; m < 60; m++) {
+    source.push(chunksPerMin);
+    await new Promise((r) => setImmediate(r));
+  }
+  fillNaive(59 * chunksPerMin);
+  const sixty = await at(60);
+  await recorder.stop({ frames: false });
+  await recorder.close();
+  rmSync(spool, { recursive: true, force: true });
+
+  sections.push({
+    title:
+      'stream() step cost vs recording length (16 kHz mono int16, 1024-frame chunks, median ms per step)',
+    columns: ['approach', 'at 1 min', 'at 60 min', 'ratio 60/1 (target <= 1.2)'],
+    rows: [
+      ['audex stream() PCM (append + cursor read)', fmt(one.pcm), fmt(sixty.pcm), fmt(sixty.pcm / one.pcm)],
+      ['audex stream() MP3 (+ continuous encoder)', fmt(one.mp3), fmt(sixty.mp3), fmt(sixty.mp3 / one.mp3)],
+      [
+        'reference: concatenate everything per step (naive)',
+        fmt(one.naive),
+        fmt(sixty.naive),
+        fmt(sixty.naive / one.naive),
+      ],
+    ],
+    notes:
+      'A step = one 1024-frame chunk pushed by the source until a live stream() consumer holds it. The naive row re-implements the reference (join all chunks, slice the next one).',
+  });
+}
+
+// ---- 2. peak RSS and stop() time, 60 min of 48 kHz stereo float32 ----
+function rssAndStop(): void {
+  const minutes = QUICK ? 10 : 60;
+  const dir = mkdtempSync(join(tmpdir(), 'audex-bench-rss-'));
+  const child = fileURLToPath(new URL('./rss-child.ts', import.meta.url));
+  try {
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=@audex/source', '--import', 'tsx', child, String(minutes), dir],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
+    );
+    if (run.status !== 0) throw new Error(`rss child failed with ${run.status}`);
+    const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      recordMs: number;
+      stopMs: number;
+      peakRssMb: number;
+      frames: number;
+      streamed: number[];
+    };
+    const gib = (r.frames * 8) / 2 ** 30;
+    sections.push({
+      title: `Recording ${minutes} min of 48 kHz stereo float32 from a fast SyntheticSource, two streams attached, LocalStore`,
+      columns: ['measure', 'value', 'target'],
+      rows: [
+        ['peak RSS (child process)', `${fmt(r.peakRssMb)} MB`, '< 200 MB'],
+        ['audio recorded', `${fmt(gib)} GiB (${r.frames} frames)`, ''],
+        [
+          'recording wall time',
+          `${fmt(r.recordMs / 1000)} s (${fmt((minutes * 60_000) / r.recordMs)}× real time)`,
+          '',
+        ],
+        ['stop() (stream the WAV from the spool into LocalStore)', `${fmt(r.stopMs)} ms`, ''],
+        ['streams drained (bytes)', r.streamed.join(' / '), 'all audio, both streams'],
+      ],
+      notes:
+        'Stream 1: PCM as captured; stream 2: resampled to 16 kHz mono int16. RSS sampled every 50 ms and maxRSS.',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- 3. real-capture latency, chunk captured → stream() consumer ----
+async function captureLatency(): Promise<void> {
+  const mic = await startVirtualMic();
+  const spool = mkdtempSync(join(tmpdir(), 'audex-bench-lat-'));
+  const rate = 16_000;
+  const chunk = 1024;
+  const recorder = new AudioRecorder(nullStore(), { rate, chunk }, { spoolDir: spool });
+  try {
+    await recorder.init();
+    const levels: LevelEvent[] = [];
+    const arrivals: number[] = [];
+    recorder.on('level', (l) => {
+      levels.push(l);
+      arrivals.push(performance.timeOrigin + performance.now());
+    });
+    await recorder.start('latency');
+    const latencies: number[] = [];
+    const inRecorder: number[] = [];
+    const consumer = (async () => {
+      let i = 0;
+      for await (const _ of recorder.stream({ chunkSize: chunk })) {
+        const now = performance.timeOrigin + performance.now();
+        const level = levels[i];
+        const arrived = arrivals[i];
+        i++;
+        if (level && arrived !== undefined && level.frames === chunk) {
+          latencies.push(now - (level.time + ((chunk - 1) / rate) * 1000));
+          inRecorder.push(now - arrived);
+        }
+      }
+    })();
+    const playing = mic.play({ frequencies: [440, 660, 880, 1100], toneSeconds: 2 });
+    await playing;
+    await recorder.stop({ frames: false });
+    await consumer;
+    sections.push({
+      title:
+        'Real capture (virtual mic, PortAudio, 16 kHz mono, 1024-frame chunks): last sample captured → stream() consumer',
+      columns: ['span', 'chunks', 'p50', 'p95', 'max'],
+      rows: [
+        [
+          'last sample captured → consumer',
+          latencies.length,
+          `${fmt(percentile(latencies, 50))} ms`,
+          `${fmt(percentile(latencies, 95))} ms`,
+          `${fmt(Math.max(...latencies))} ms`,
+        ],
+        [
+          'of which inside the recorder (capture callback → consumer)',
+          inRecorder.length,
+          `${fmt(percentile(inRecorder, 50))} ms`,
+          `${fmt(percentile(inRecorder, 95))} ms`,
+          `${fmt(Math.max(...inRecorder))} ms`,
+        ],
+      ],
+      notes:
+        'Capture time of the chunk’s last sample is the capture timestamp of its first frame plus (frames − 1) / rate; it includes PortAudio/PulseAudio buffering before the callback.',
+    });
+  } finally {
+    await recorder.close().catch(() => {});
+    await mic.stop();
+    rmSync(spool, { recursive: true, force: true });
+  }
+}
+
+await streamStepCost();
+rssAndStop();
+await captureLatency();
+writeBenchReport('@audex/recorder', sections);
