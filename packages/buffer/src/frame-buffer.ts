@@ -502,6 +502,13 @@ export class FrameBuffer {
         `frame range is reversed: end ${endFrame} is before start ${startFrame}`,
       );
     }
+    if (endFrame !== undefined && this.#ended && endFrame > this.#frameCount) {
+      throw new BufferError(
+        'OUT_OF_RANGE',
+        `frames ${startFrame}..${endFrame} reach past the recorded data (0..${this.#frameCount})`,
+        { startFrame, endFrame },
+      );
+    }
     const cursor = this.cursor({ startFrame });
     try {
       for (;;) {
@@ -598,6 +605,7 @@ export class FrameBuffer {
     this.#stopTimer();
     this.#wake();
     await this.#flushChain;
+    await this.#endPromise?.catch(() => undefined);
     await this.#journal.remove();
     this.#ring?.release();
   }
@@ -610,7 +618,10 @@ export class FrameBuffer {
     if (this.#closed || this.#cleared) return;
     try {
       if (!this.#ended) await this.end();
-      else await this.#flushChain;
+      else {
+        await this.#flushChain;
+        await this.#endPromise?.catch(() => undefined);
+      }
     } finally {
       this.#closed = true;
       this.#stopTimer();

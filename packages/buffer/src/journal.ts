@@ -436,6 +436,8 @@ export class Journal {
   }
 
   async #track<T>(fn: () => Promise<T>): Promise<T> {
+    // Never touch a descriptor after close(): its number may already belong to another file.
+    if (this.#closed) throw new BufferError('CLOSED', 'the spool was closed');
     this.#ops++;
     try {
       return await fn();

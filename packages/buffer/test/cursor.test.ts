@@ -152,3 +152,19 @@ describe('journal flushing', () => {
     await buffer.clear();
   });
 });
+
+describe('lifecycle', () => {
+  test('clear or close right after end (without awaiting it) leaves no stray writes and no errors', async () => {
+    const a = await make();
+    feed(a, 0, 300);
+    const ending = a.end();
+    await a.clear();
+    await ending;
+    const b = await make();
+    feed(b, 0, 300);
+    const endingB = b.end();
+    await b.close();
+    await endingB;
+    await expect(b.read(0, 1)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});

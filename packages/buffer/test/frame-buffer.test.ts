@@ -315,6 +315,10 @@ describe('FrameBuffer bad input', () => {
     await expect(async () => {
       for await (const _ of buffer.stream({ startFrame: 10, endFrame: 5 })) break;
     }).rejects.toMatchObject({ code: 'REVERSED_RANGE' });
+    await buffer.end();
+    await expect(async () => {
+      for await (const _ of buffer.stream({ endFrame: 1001 })) break;
+    }).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
     await buffer.clear();
   });
 });
