@@ -65,7 +65,7 @@ const SILENT: RecorderLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const EMPTY = new Uint8Array(0);
 
 /**
- * Records audio from an {@link AudioSource} onto a sample-accurate, crash-safe timeline; streams
+ * Records audio from an `AudioSource` (from `@audex/capture`) onto a sample-accurate, crash-safe timeline; streams
  * it encoded while recording; cuts time ranges; and saves each recording as a WAV to a `Store`.
  * The TypeScript form of the reference `AudioRecorder`.
  *

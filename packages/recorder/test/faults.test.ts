@@ -1,5 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AudioSource } from '@audex/capture';
+import type { CapturedChunk } from '@audex/pcm';
 import { LocalStore, MemoryStore, type Store, StoreError } from '@audex/store';
 import { afterEach, describe, expect, test } from 'vitest';
 import { AudioRecorder, type OverflowEvent, RecorderError, type RecorderWarning } from '../src/index.js';
@@ -185,6 +187,66 @@ describe('input faults', () => {
     expect(samples.subarray(4096, 6144).every((s) => s === 0)).toBe(true);
     const after = expectedPcm(6144, 8192, config);
     expect(Buffer.from(saved.frames.subarray(6144 * 2, 8192 * 2)).equals(Buffer.from(after))).toBe(true);
+  });
+});
+
+describe('timing gaps and logging', () => {
+  test('a chunk arriving later than its samples allow is a gap: silence on the timeline, an overflow event', async () => {
+    const T = Date.UTC(2026, 0, 1);
+    let deliver: ((chunk: CapturedChunk) => void) | undefined;
+    const source: AudioSource = {
+      listInputDevices: async () => [],
+      async start(_config, onChunk) {
+        deliver = onChunk;
+      },
+      async stop() {},
+    };
+    const logs: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: (_o: object, msg?: string) => logs.push(`info ${msg}`),
+      warn: (_o: object, msg?: string) => logs.push(`warn ${msg}`),
+      error: (_o: object, msg?: string) => logs.push(`error ${msg}`),
+    };
+    const spool = tempDir();
+    cleanups.push(spool.remove);
+    const store = new MemoryStore();
+    const recorder = new AudioRecorder(
+      store,
+      { rate: 1000, chunk: 100 },
+      { source, spoolDir: spool.dir, logger },
+    );
+    const overflows: OverflowEvent[] = [];
+    recorder.on('overflow', (o) => overflows.push(o));
+    await recorder.init();
+    const key = await recorder.start();
+    const data = new Uint8Array(200).fill(1);
+    deliver!({ data, frames: 100, time: T });
+    deliver!({ data, frames: 100, time: T + 100 });
+    // 500 ms of input never arrived: the next chunk is stamped 0.5 s late, without a device flag.
+    deliver!({ data, frames: 100, time: T + 700 });
+    await recorder.stop({ frames: false });
+    expect(overflows).toEqual([{ reason: 'gap', time: T + 700, overflowCount: 0, gapFrames: 500 }]);
+    expect(await store.getMetadata(key)).toMatchObject({
+      frame_count: 800,
+      captured_frames: 300,
+      gap_frames: 500,
+    });
+    expect(logs).toContain('info audex recording started');
+    expect(logs).toContain('info audex recording stored');
+    await recorder.close();
+  });
+
+  test('two start() calls at once: one records, the other is refused', async () => {
+    rig = makeRig({ config, source: { durationMs: 100 } });
+    const { recorder } = rig;
+    await recorder.init();
+    const [a, b] = await Promise.allSettled([recorder.start(), recorder.start()]);
+    expect(a.status).toBe('fulfilled');
+    expect(b.status).toBe('rejected');
+    expect(((b as PromiseRejectedResult).reason as RecorderError).code).toBe('ALREADY_RECORDING');
+    await waitForFrames(recorder, 1600);
+    await recorder.stop({ frames: false });
   });
 });
 
