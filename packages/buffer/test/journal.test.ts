@@ -251,3 +251,60 @@ describe('damaged journals', () => {
     expect(await recoverJournals(join(dir, 'missing'))).toEqual([]);
   });
 });
+
+describe('journal under interleaved appends, flushes and memory pressure', () => {
+  test('any interleaving recovers byte for byte with no damage reported', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('append' as const), frames: fc.integer({ min: 1, max: 700 }) }),
+            fc.record({ op: fc.constant('flush' as const), wait: fc.boolean() }),
+            fc.record({ op: fc.constant('yield' as const) }),
+          ),
+          { minLength: 1, maxLength: 60 },
+        ),
+        fc.constantFrom(0, 100, 400),
+        async (ops, memoryMs) => {
+          const id = `mix-${run++}`;
+          const buffer = await FrameBuffer.create({
+            spoolDir: dir,
+            id,
+            format: 'int24',
+            channels: 3,
+            rate: 2000,
+            memoryMs,
+            blockMs: 50,
+            flushIntervalMs: 10,
+          });
+          const bpf = 9;
+          const pending: Promise<void>[] = [];
+          let frame = 0;
+          for (const o of ops) {
+            if (o.op === 'append') {
+              buffer.append(chunk(frame, o.frames, bpf, T0 + frame / 2, 3));
+              frame += o.frames;
+            } else if (o.op === 'flush') {
+              const p = buffer.flush();
+              if (o.wait) await p;
+              else pending.push(p);
+            } else {
+              await new Promise((r) => setImmediate(r));
+            }
+          }
+          await Promise.all(pending);
+          await buffer.flush();
+          await buffer.close();
+          const rec = (await recoverJournals(dir)).find((r) => r.id === id)!;
+          expect(rec.errors).toEqual([]);
+          expect(rec.clean).toBe(true);
+          expect(rec.buffer.frameCount).toBe(frame);
+          expect(await rec.buffer.read(0, frame)).toEqual(patternBytes(0, frame, bpf, 3));
+          await rec.remove();
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+});
