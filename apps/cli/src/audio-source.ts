@@ -4,8 +4,8 @@ import { CliError } from './cli-error.js';
 
 /** The virtual microphone helper, named in every "no input device" message. */
 export const VIRTUAL_MIC_HINT =
-  'no input device? start the virtual microphone: node tooling/test-utils/bin/virtual-mic.mjs start ' +
-  '(or set AUDEX_SOURCE=synthetic for a test tone)';
+  'start the virtual microphone with "node tooling/test-utils/bin/virtual-mic.mjs start" ' +
+  '(then "… play FILE" feeds it), or set AUDEX_SOURCE=synthetic for a built-in test tone';
 
 /**
  * The capture source: PortAudio (the microphone) unless `AUDEX_SOURCE=synthetic` asks for the built-in
@@ -27,7 +27,10 @@ export function createAudioSource(): AudioSource {
  */
 export function resolveDevice(devices: readonly InputDevice[], wanted: string | undefined): number | null {
   if (devices.length === 0) {
-    throw new CliError('NO_INPUT_DEVICE', `no audio input device found; ${VIRTUAL_MIC_HINT}`);
+    throw new CliError(
+      'NO_INPUT_DEVICE',
+      `no audio input device found. To try audex without one, ${VIRTUAL_MIC_HINT}`,
+    );
   }
   if (wanted === undefined) return null;
   const available = devices.map((d) => `${d.index}: ${d.name}`).join('; ');

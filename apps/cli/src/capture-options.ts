@@ -1,4 +1,10 @@
-import { type AudioConfig, resolveAudioConfig, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
+import {
+  type AudioConfig,
+  MAX_RATE,
+  resolveAudioConfig,
+  SAMPLE_FORMATS,
+  type SampleFormat,
+} from '@audex/pcm';
 import { CliError } from './cli-error.js';
 import { parseTimeOffset } from './time-value.js';
 
@@ -23,6 +29,20 @@ function positiveInteger(value: string, flag: string): number {
   return Number(value);
 }
 
+/** Lowest capture rate offered: below it no input device runs and the default chunk would exceed 10 s. */
+const MIN_RATE = 8000;
+
+function captureRate(value: string): number {
+  const rate = positiveInteger(value, '--rate');
+  if (rate < MIN_RATE || rate > MAX_RATE) {
+    throw new CliError(
+      'USAGE',
+      `--rate ${rate} is out of range; use ${MIN_RATE} to ${MAX_RATE} Hz (e.g. 16000, 44100, 48000)`,
+    );
+  }
+  return rate;
+}
+
 /** Builds and validates the capture config (device resolved separately). Throws CliError on a bad value. */
 export function captureConfig(flags: CaptureFlags, inputDeviceIndex: number | null): AudioConfig {
   const format = flags.sampleFormat;
@@ -35,7 +55,7 @@ export function captureConfig(flags: CaptureFlags, inputDeviceIndex: number | nu
   const partial: Partial<AudioConfig> = {
     inputDeviceIndex,
     ...(format !== undefined ? { format: format as SampleFormat } : {}),
-    ...(flags.rate !== undefined ? { rate: positiveInteger(flags.rate, '--rate') } : {}),
+    ...(flags.rate !== undefined ? { rate: captureRate(flags.rate) } : {}),
     ...(flags.channels !== undefined ? { channels: positiveInteger(flags.channels, '--channels') } : {}),
   };
   try {

@@ -147,22 +147,16 @@ describe('audex with the virtual microphone', () => {
   }, 40_000);
 
   test.each([
-    [['record', '--device', '999', '--duration', '1'], /--device 999 is not an input device; available: /],
-    [
-      ['record', '--device', 'no-such-mic', '--duration', '1'],
-      /--device "no-such-mic" matches no input device/,
-    ],
-    [
-      ['record', '--format', 'int12', '--duration', '1'],
-      /capture format "int12" is not supported; use one of int8/,
-    ],
-    [['stream', '--format', 'flac', '--duration', '1'], /--format "flac" is not available; use one of .*mp3/],
-    [['record', '--rate', 'fast'], /--rate "fast" is not a positive whole number/],
-    [['record', '--duration', 'forever'], /--duration "forever" is not a time/],
-    [['get', '../../etc/passwd', '-o', '/dev/null'], /\.\./],
-    [['get', 'audex/x.wav', '--from', '2', '--to', '1', '-o', '/dev/null'], /--to 1 must be after --from 2/],
-  ])('`audex %s` exits non-zero with a clear message', async (args, message) => {
-    const result = await runCli(args as string[], env);
+    ['record --device 999 --duration 1', /--device 999 is not an input device; available: /],
+    ['record --device no-such-mic --duration 1', /--device "no-such-mic" matches no input device/],
+    ['record --format int12 --duration 1', /capture format "int12" is not supported; use one of int8/],
+    ['stream --format flac --duration 1', /--format "flac" is not available; use one of .*mp3/],
+    ['record --rate fast', /--rate "fast" is not a positive whole number/],
+    ['record --duration forever', /--duration "forever" is not a time/],
+    ['get ../../etc/passwd -o /dev/null', /\.\./],
+    ['get audex/x.wav --from 2 --to 1 -o /dev/null', /--to 1 must be after --from 2/],
+  ])('`audex %s` exits non-zero with a clear message', async (args: string, message: RegExp) => {
+    const result = await runCli(args.split(' '), env);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/^audex: error: /m);
     expect(result.stderr).toMatch(message);

@@ -9,7 +9,7 @@ export async function devicesCommand(flags: { json?: boolean }): Promise<void> {
     return;
   }
   if (devices.length === 0) {
-    process.stderr.write(`No audio input device found.\n${VIRTUAL_MIC_HINT}\n`);
+    process.stderr.write(`No audio input device found.\nTo try audex without one, ${VIRTUAL_MIC_HINT}.\n`);
     return;
   }
   const paint = paintFor(process.stdout);

@@ -21,6 +21,7 @@ export interface RecordFlags extends CaptureFlags, StoreFlags {
 export async function recordCommand(flags: RecordFlags): Promise<void> {
   const stopAfter = durationMs(flags);
   const source = createAudioSource();
+  captureConfig(flags, null); // reject bad flags before probing devices
   const device = resolveDevice(await source.listInputDevices(), flags.device);
   const config = captureConfig(flags, device);
   const store = await openStore(flags);

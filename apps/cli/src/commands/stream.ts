@@ -57,6 +57,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   }
   const stopAfter = durationMs(flags);
   const source = createAudioSource();
+  captureConfig(flags, null); // reject bad flags before probing devices
   const device = resolveDevice(await source.listInputDevices(), flags.device);
   const config = captureConfig(flags, device);
 
