@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { LocalStore } from '@audex/store';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { WebSocket } from 'ws';
 import { createWebApp } from '../src/server/web-app.js';
 import {
   ARTIFACTS,
@@ -52,6 +54,18 @@ afterAll(async () => {
   await mic?.stop();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** A GET with exactly the headers given (fetch forbids setting `Host`). */
+function rawGet(port: string, path: string, headers: Record<string, string>): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: Number(port), path, headers }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('web demo in headless Chromium with the virtual microphone', () => {
   test('records a tone: the meter moves, the recording is listed, plays, and downloads as MP3 and as a range', async () => {
@@ -197,6 +211,29 @@ describe('web demo in headless Chromium with the virtual microphone', () => {
       expect(body.error).toMatch(/^\[audex\/web\] /);
       expect(body.error).not.toContain('root:');
     }
+    // other web pages cannot switch the microphone on: cross-site POSTs and DNS-rebinding hosts
+    const crossSite = await fetch(`${server.url}api/recording/start`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(((await crossSite.json()) as { error: string }).error).toContain(
+      'cross-origin requests from http://evil.example',
+    );
+    const port = new URL(server.url).port;
+    const rebound = await rawGet(port, '/api/recordings', { host: `evil.example:${port}` });
+    expect(rebound.status).toBe(403);
+    const socketRefused = await new Promise<boolean>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/live`, { origin: 'http://evil.example' });
+      socket.on('open', () => {
+        socket.close();
+        resolve(false);
+      });
+      socket.on('error', () => resolve(true));
+    });
+    expect(socketRefused).toBe(true);
+
     const health = await fetch(`${server.url}api/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ ok: true, recording: false });

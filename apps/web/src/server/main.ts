@@ -37,6 +37,7 @@ const app = createWebApp({
   store: new LocalStore({ root }),
   createSource: source.create,
   storeLabel: root,
+  host,
   ...(process.env.AUDEX_SPOOL_DIR ? { spoolDir: process.env.AUDEX_SPOOL_DIR } : {}),
 });
 

@@ -8,6 +8,7 @@ import { buildClientScript } from './client-bundle.js';
 import { HttpError } from './http-error.js';
 import { LiveSession, NO_DEVICE_HINT } from './live-session.js';
 import { computePeaks, decodeRecording, exportRecording } from './recording-audio.js';
+import { checkRequestOrigin } from './request-origin.js';
 import { parseRange, requireFormat, requireKey, storeErrorToHttp } from './request-params.js';
 
 /** Options of {@link createWebApp}. */
@@ -20,6 +21,11 @@ export interface WebAppOptions {
   spoolDir?: string;
   /** Human description of the store, shown on the page (never credentials). */
   storeLabel?: string;
+  /**
+   * The address the server will listen on, for the Host/Origin guard (see `checkRequestOrigin`).
+   * Default `127.0.0.1`: only loopback host names are served.
+   */
+  host?: string;
 }
 
 /** A running web demo: an HTTP server (not yet listening) plus its live session. */
@@ -124,7 +130,10 @@ export function createWebApp(options: WebAppOptions): WebApp {
   });
   let clientScript: Promise<string> | undefined;
 
+  const boundHost = options.host ?? '127.0.0.1';
+
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    checkRequestOrigin(req, boundHost);
     const path = url.pathname;
     const page = STATIC[path];
     if (page) {
@@ -261,8 +270,16 @@ export function createWebApp(options: WebAppOptions): WebApp {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/live') {
-      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+    let path = '';
+    try {
+      path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      checkRequestOrigin(req, boundHost);
+    } catch {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (path !== '/live') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => session.addClient(ws));
