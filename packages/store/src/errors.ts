@@ -32,6 +32,7 @@ export type StoreErrorCode =
  * error (filesystem or SDK), scrubbed of credentials by the S3 backend.
  */
 export class StoreError extends Error {
+  /** Always `'StoreError'`. */
   override readonly name = 'StoreError';
   /** What went wrong, machine-readable; the same for every backend. */
   readonly code: StoreErrorCode;

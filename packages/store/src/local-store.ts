@@ -117,9 +117,9 @@ export class LocalStore implements Store {
     return decodeMetadata(text, key);
   }
 
-  /** {@inheritDoc Store.(download:1)} */
+  /** The whole object; `NOT_FOUND` when missing. */
   download(key: string): Promise<Uint8Array>;
-  /** {@inheritDoc Store.(download:2)} */
+  /** The object in chunks of `chunkSize` bytes (the last may be shorter); errors surface on iteration. */
   download(key: string, options: DownloadStreamOptions): AsyncIterable<Uint8Array>;
   download(key: string, options?: DownloadStreamOptions): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
     if (options?.stream) return this.#stream(key, options.chunkSize);

@@ -35,7 +35,14 @@ export interface S3StoreOptions {
   /** Address buckets as `endpoint/bucket/key` (needed by most S3-compatible servers). Default `false`. */
   forcePathStyle?: boolean;
   /** Static credentials. Default: the AWS credential chain (environment, profile files, SSO, IMDS…). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials?: {
+    /** Access key id. */
+    accessKeyId: string;
+    /** Secret access key; never appears in errors. */
+    secretAccessKey: string;
+    /** Session token of temporary credentials. */
+    sessionToken?: string;
+  };
   /** Builds keys for this store. Default `new KeyBuilder()`. */
   keyBuilder?: KeyBuilder;
   /**
@@ -113,7 +120,7 @@ export class S3Store implements Store {
     this.bucket = options.bucket;
     this.keyBuilder = options.keyBuilder ?? new KeyBuilder();
     this.#options = options;
-    this.#partSize = options.partSize ?? 8 * 1024 * 1024;
+    this.#partSize = options.partSize ?? MIN_PART_SIZE;
     if (!Number.isInteger(this.#partSize) || this.#partSize < MIN_PART_SIZE) {
       throw new StoreError(
         'INVALID_OPTIONS',
@@ -361,9 +368,9 @@ export class S3Store implements Store {
     return this.#decodeMetadata(head.Metadata, key);
   }
 
-  /** {@inheritDoc Store.(download:1)} */
+  /** The whole object; `NOT_FOUND` when missing. */
   download(key: string): Promise<Uint8Array>;
-  /** {@inheritDoc Store.(download:2)} */
+  /** The object in chunks of `chunkSize` bytes (the last may be shorter); errors surface on iteration. */
   download(key: string, options: DownloadStreamOptions): AsyncIterable<Uint8Array>;
   download(key: string, options?: DownloadStreamOptions): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
     if (options?.stream) return this.#stream(key, options.chunkSize);
@@ -490,7 +497,7 @@ export class S3Store implements Store {
     }
   }
 
-  /** {@inheritDoc Store.clear} Uses DeleteObjects in batches of 1000 keys. */
+  /** Removes every object whose key starts with `prefix` (everything when omitted), with DeleteObjects in batches of 1000 keys. */
   async clear(prefix = ''): Promise<void> {
     validatePrefix(prefix);
     const { s3, client } = await this.#load();
@@ -516,7 +523,7 @@ export class S3Store implements Store {
     }
   }
 
-  /** {@inheritDoc Store.copy} Uses CopyObject (objects up to 5 GB), keeping the metadata. */
+  /** Copies object and metadata to `destKey` with CopyObject (objects up to 5 GB). Resolves to `destKey`. */
   async copy(sourceKey: string, destKey: string): Promise<string> {
     validateKey(sourceKey);
     validateKey(destKey);

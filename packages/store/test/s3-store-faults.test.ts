@@ -235,7 +235,7 @@ describe('S3Store faults', () => {
     const store = makeStore();
     await store.upload(randomBytes(100_000), 'audex/integrity/short');
     // A server that sends fewer bytes than its Content-Length, then drops the connection.
-    const liar = createServer((req, res) => {
+    const liar = createServer((_req, res) => {
       res.writeHead(200, { 'content-length': '100000', etag: '"x"' });
       res.write(Buffer.alloc(1000));
       setTimeout(() => res.destroy(), 20);
