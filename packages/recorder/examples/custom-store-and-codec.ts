@@ -77,7 +77,7 @@ const recorder = new AudioRecorder(
   { rate: 8000 },
   {
     source: new SyntheticSource({ speed: 0, durationMs: 1000 }),
-    spoolDir: join(tmpdir(), 'audex-example-spool'),
+    spoolDir: process.env.AUDEX_SPOOL_DIR ?? join(tmpdir(), 'audex-example-spool'),
   },
 );
 await recorder.init();

@@ -17,7 +17,7 @@ const recorder = new AudioRecorder(
   {},
   {
     source: new SyntheticSource({ speed: 0, durationMs: 1000 }),
-    spoolDir: join(tmpdir(), 'audex-example-s3-spool'),
+    spoolDir: process.env.AUDEX_SPOOL_DIR ?? join(tmpdir(), 'audex-example-s3-spool'),
   },
 );
 await recorder.init(); // uploads anything an earlier crash or outage left in the spool

@@ -12,7 +12,7 @@ const recorder = new AudioRecorder(
   { rate: 16_000 },
   {
     source: new SyntheticSource({ speed: 0, durationMs: 3000, startTime: t0 }),
-    spoolDir: join(tmpdir(), 'audex-example-spool'),
+    spoolDir: process.env.AUDEX_SPOOL_DIR ?? join(tmpdir(), 'audex-example-spool'),
   },
 );
 await recorder.init();

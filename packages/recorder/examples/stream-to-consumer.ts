@@ -13,7 +13,7 @@ const recorder = new AudioRecorder(
   { rate: 48_000, channels: 1 },
   {
     source: new SyntheticSource({ speed: 4, durationMs: 2000 }),
-    spoolDir: join(tmpdir(), 'audex-example-spool'),
+    spoolDir: process.env.AUDEX_SPOOL_DIR ?? join(tmpdir(), 'audex-example-spool'),
   },
 );
 await recorder.init();

@@ -14,6 +14,9 @@ afterEach(async () => {
 
 /** Runs an example as a user would (from sources), returning its last JSON line. */
 function run(name: string, args: string[] = [], env: Record<string, string> = {}): Record<string, unknown> {
+  const spool = tempDir();
+  cleanups.push(spool.remove);
+  env = { AUDEX_SPOOL_DIR: spool.dir, ...env };
   const result = spawnSync(
     process.execPath,
     ['--conditions=@audex/source', '--import', 'tsx', join(examples, name), ...args],
