@@ -7,7 +7,12 @@ export const ROOT = new URL('../../..', import.meta.url).pathname.replace(/\/$/,
 export interface Workspace {
   name: string;
   dir: string;
-  manifest: { name: string; private?: boolean; scripts?: Record<string, string>; dependencies?: Record<string, string> };
+  manifest: {
+    name: string;
+    private?: boolean;
+    scripts?: Record<string, string>;
+    dependencies?: Record<string, string>;
+  };
 }
 
 /** The publishable packages under packages/. */

@@ -24,7 +24,15 @@ beforeAll(() => {
   );
   const install = run(
     'npm',
-    ['install', '--no-fund', '--no-audit', '--foreground-scripts', ...files, 'typescript@5.9.3', '@types/node@20'],
+    [
+      'install',
+      '--no-fund',
+      '--no-audit',
+      '--foreground-scripts',
+      ...files,
+      'typescript@5.9.3',
+      '@types/node@20',
+    ],
     project,
   );
   if (install.status !== 0) throw new Error(`npm install of the tarballs failed:\n${install.output}`);
@@ -38,7 +46,11 @@ describe.each(packages.map((p) => [p.name] as const))('%s from its tarball', (na
   it('loads with import', () => {
     const { status, output } = run(
       'node',
-      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).length)`],
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).length)`,
+      ],
       project,
     );
     expect(status, output).toBe(0);
@@ -57,11 +69,29 @@ describe.each(packages.map((p) => [p.name] as const))('%s from its tarball', (na
 
   it('resolves its types for ESM and CJS consumers', () => {
     const file = name.replace(/\W+/g, '_');
-    writeFileSync(join(project, `${file}.mts`), `import * as m from '${name}';\nexport const keys: string[] = Object.keys(m);\n`);
-    writeFileSync(join(project, `${file}.cts`), `import m = require('${name}');\nexport const keys: string[] = Object.keys(m);\n`);
+    writeFileSync(
+      join(project, `${file}.mts`),
+      `import * as m from '${name}';\nexport const keys: string[] = Object.keys(m);\n`,
+    );
+    writeFileSync(
+      join(project, `${file}.cts`),
+      `import m = require('${name}');\nexport const keys: string[] = Object.keys(m);\n`,
+    );
     const { status, output } = run(
       'npx',
-      ['tsc', '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', `${file}.mts`, `${file}.cts`],
+      [
+        'tsc',
+        '--noEmit',
+        '--strict',
+        '--module',
+        'node16',
+        '--moduleResolution',
+        'node16',
+        '--types',
+        'node',
+        `${file}.mts`,
+        `${file}.cts`,
+      ],
       project,
     );
     expect(status, output).toBe(0);
