@@ -13,7 +13,7 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-test('after a SIGKILL mid-recording, the next init() uploads all audio up to at most 1 s before the kill', async () => {
+test('a live recording in the spool is left alone; after a SIGKILL the next init() uploads all audio up to at most 1 s before the kill', async () => {
   const spool = tempDir();
   cleanups.push(spool.remove);
   const proc = spawn(process.execPath, ['--conditions=@audex/source', '--import', 'tsx', child, spool.dir], {
@@ -21,21 +21,36 @@ test('after a SIGKILL mid-recording, the next init() uploads all audio up to at 
   });
   cleanups.push(() => proc.kill('SIGKILL'));
   let key = '';
-  let killedAt = 0;
-  let framesAtKill = 0;
-  await new Promise<void>((resolve, reject) => {
+  let frames = 0;
+  let waiter: { at: number; resolve: () => void } | undefined;
+  const exited = new Promise<void>((resolve, reject) => {
     proc.on('exit', () => resolve());
     proc.on('error', reject);
-    createInterface({ input: proc.stdout }).on('line', (line) => {
-      const msg = JSON.parse(line) as { key?: string; frames?: number };
-      if (msg.key) key = msg.key;
-      if (msg.frames !== undefined && msg.frames >= 40_000 && killedAt === 0) {
-        framesAtKill = msg.frames;
-        killedAt = Date.now();
-        proc.kill('SIGKILL');
-      }
-    });
   });
+  createInterface({ input: proc.stdout }).on('line', (line) => {
+    const msg = JSON.parse(line) as { key?: string; frames?: number };
+    if (msg.key) key = msg.key;
+    if (msg.frames !== undefined) frames = msg.frames;
+    if (waiter && frames >= waiter.at) {
+      waiter.resolve();
+      waiter = undefined;
+    }
+  });
+  const framesReach = (at: number) => new Promise<void>((resolve) => (waiter = { at, resolve }));
+
+  // While the child still records, another recorder on the same spool leaves its journal alone.
+  await framesReach(16_000);
+  const probeStore = new MemoryStore();
+  const probe = new AudioRecorder(probeStore, {}, { source: new SyntheticSource(), spoolDir: spool.dir });
+  expect(await probe.init()).toEqual([]);
+  await probe.close();
+  expect(await probeStore.exists(key)).toBe(false);
+
+  await framesReach(40_000);
+  const framesAtKill = frames;
+  const killedAt = Date.now();
+  proc.kill('SIGKILL');
+  await exited;
   expect(proc.signalCode).toBe('SIGKILL');
   expect(key).toMatch(/^audex\/crash\//);
 
