@@ -15,7 +15,13 @@ import { encodedStream } from './encoded-stream.js';
 import { describeValue, RecorderError } from './errors.js';
 import { measureLevels } from './levels.js';
 import { buildMetadata, type RecordingTimes, recordingSpan } from './metadata.js';
-import { concatBytes, createConverter, createOutputEncoder, resolveOutput } from './output-format.js';
+import {
+  concatBytes,
+  createConverter,
+  createOutputEncoder,
+  encoding,
+  resolveOutput,
+} from './output-format.js';
 import { type OwnerRecord, ownerStamp, Spool, type SpooledRecording } from './spool.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type {
@@ -359,7 +365,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
    *
    * @throws {RecorderError} at the call: `NOT_INITIALIZED`, `CLOSED`, `INVALID_OPTIONS` (bad
    *   chunkSize, from, format, …). During iteration: `STREAM_FAILED` (e.g. the recording was
-   *   cleared under it).
+   *   cleared under it), `ENCODE_FAILED` (the codec threw).
    */
   stream(options: StreamOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
     this.#assertInitialized('stream');
@@ -421,7 +427,8 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
    *
    * @throws {RecorderError} `NOT_INITIALIZED`, `CLOSED`; `INVALID_RANGE` for a reversed, empty or
    *   non-finite range; `OUT_OF_RANGE` when it does not overlap the recording; `NO_RECORDING`
-   *   when nothing was recorded (or it was cleared); `INVALID_OPTIONS` for bad output options.
+   *   when nothing was recorded (or it was cleared); `INVALID_OPTIONS` for bad output options;
+   *   `ENCODE_FAILED` when the codec throws.
    */
   async segment(
     startedAt: Date | number,
@@ -480,10 +487,10 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
       });
     }
     const converter = createConverter(this.config, spec);
-    const pcm = concatBytes([converter.write(data), converter.end()]);
+    const pcm = encoding(spec, () => concatBytes([converter.write(data), converter.end()]));
     const frameBytes = spec.shape.channels * BYTES_PER_SAMPLE[spec.shape.sampleFormat];
     const encoder = createOutputEncoder(spec, pcm.byteLength / frameBytes);
-    return concatBytes([encoder.write(pcm), encoder.end()]);
+    return encoding(spec, () => concatBytes([encoder.write(pcm), encoder.end()]));
   }
 
   /**

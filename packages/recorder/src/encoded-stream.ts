@@ -2,7 +2,13 @@ import type { Cursor } from '@audex/buffer';
 import type { Encoder } from '@audex/codec';
 import { bytesPerFrame } from '@audex/pcm';
 import { RecorderError } from './errors.js';
-import { concatBytes, createOutputEncoder, type OutputSpec, type PcmConverter } from './output-format.js';
+import {
+  concatBytes,
+  createOutputEncoder,
+  encoding,
+  type OutputSpec,
+  type PcmConverter,
+} from './output-format.js';
 
 /** What one `stream()` needs: its own cursor, converter and encoder. */
 export interface EncodedStreamParams {
@@ -30,10 +36,11 @@ export async function* encodedStream(
   const { chunkFrames, spec, converter, standalone, signal } = params;
   if (signal?.aborted) return;
   const outFrameBytes = bytesPerFrame(spec.shape.sampleFormat, spec.shape.channels);
-  const encodeStandalone = (pcm: Uint8Array): Uint8Array => {
-    const encoder = createOutputEncoder(spec, pcm.byteLength / outFrameBytes);
-    return concatBytes([encoder.write(pcm), encoder.end()]);
-  };
+  const encodeStandalone = (pcm: Uint8Array): Uint8Array =>
+    encoding(spec, () => {
+      const encoder = createOutputEncoder(spec, pcm.byteLength / outFrameBytes);
+      return concatBytes([encoder.write(pcm), encoder.end()]);
+    });
   const cursor = params.openCursor();
   try {
     for (;;) {
@@ -51,21 +58,21 @@ export async function* encodedStream(
         );
       }
       if (pcm === null) break;
-      const converted = converter.write(pcm);
+      const converted = encoding(spec, () => converter.write(pcm));
       if (standalone) {
         if (converted.byteLength > 0) yield encodeStandalone(converted);
       } else {
-        const out = params.encoder.write(converted);
+        const out = encoding(spec, () => params.encoder.write(converted));
         if (out.byteLength > 0) yield out;
       }
       if (signal?.aborted) return;
     }
     // The recording ended: flush the converter's tail and finalise the encoder.
-    const tail = converter.end();
+    const tail = encoding(spec, () => converter.end());
     if (standalone) {
       if (tail.byteLength > 0) yield encodeStandalone(tail);
     } else {
-      const out = concatBytes([params.encoder.write(tail), params.encoder.end()]);
+      const out = encoding(spec, () => concatBytes([params.encoder.write(tail), params.encoder.end()]));
       if (out.byteLength > 0) yield out;
     }
   } finally {

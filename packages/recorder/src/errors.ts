@@ -15,6 +15,7 @@
  * - `UPLOAD_FAILED`: the store rejected the recording after every retry; it stays in the spool.
  * - `SPOOL_FAILED`: the crash journal could not be created or written (disk full, permissions).
  * - `STREAM_FAILED`: a `stream()` could not read or encode audio (e.g. the recording was cleared under it).
+ * - `ENCODE_FAILED`: a codec (or the PCM transform) threw while encoding a `stream()` or `segment()`.
  * - `TIMEOUT`: `waitForStatus()` gave up.
  */
 export type RecorderErrorCode =
@@ -32,6 +33,7 @@ export type RecorderErrorCode =
   | 'UPLOAD_FAILED'
   | 'SPOOL_FAILED'
   | 'STREAM_FAILED'
+  | 'ENCODE_FAILED'
   | 'TIMEOUT';
 
 /**

@@ -115,6 +115,23 @@ export function createOutputEncoder(spec: OutputSpec, totalFrames?: number): Enc
   }
 }
 
+/**
+ * Runs one encoding step, turning a codec's (or the transform's) exception into a
+ * `RecorderError` `ENCODE_FAILED` naming the format.
+ */
+export function encoding<T>(spec: OutputSpec, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof RecorderError) throw error;
+    throw new RecorderError(
+      'ENCODE_FAILED',
+      `encoding to "${spec.codec.format}" (${spec.shape.rate} Hz, ${spec.shape.channels} ch, ${spec.shape.sampleFormat}) failed: ${(error as Error).message}`,
+      { field: 'format', cause: error },
+    );
+  }
+}
+
 /** Concatenates byte arrays (returns the only one as is). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const nonEmpty = parts.filter((p) => p.byteLength > 0);

@@ -215,4 +215,43 @@ describe('AudioRecorder.stream()', () => {
       unregisterCodec('hex-test');
     }
   });
+
+  test('a codec that throws mid-stream fails that stream with ENCODE_FAILED; recording and other streams go on', async () => {
+    registerCodec({
+      format: 'broken-test',
+      mimeType: 'application/octet-stream',
+      extension: 'bin',
+      createEncoder: () => {
+        let writes = 0;
+        return {
+          write(pcm) {
+            if (++writes === 3) throw new Error('encoder exploded');
+            return pcm;
+          },
+          end: () => new Uint8Array(0),
+        };
+      },
+    });
+    try {
+      rig = makeRig({ config, source: { durationMs: 500, startTime: Date.UTC(2026, 0, 1) } });
+      const { recorder } = rig;
+      await recorder.init();
+      await recorder.start();
+      const healthy = collect(recorder.stream({ chunkSize: 800 }));
+      const broken = collect(recorder.stream({ format: 'broken-test', chunkSize: 800 }));
+      await expect(broken).rejects.toMatchObject({
+        code: 'ENCODE_FAILED',
+        message: /broken-test.*encoder exploded/,
+      });
+      await expect(
+        recorder.segment(Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1) + 10, { format: 'broken-test' }),
+      ).resolves.toBeInstanceOf(Uint8Array);
+      await waitForFrames(recorder, 8000);
+      expect(recorder.isRecording).toBe(true);
+      await recorder.stop({ frames: false });
+      expect(concat(await healthy).byteLength).toBe(16_000);
+    } finally {
+      unregisterCodec('broken-test');
+    }
+  });
 });
