@@ -67,8 +67,9 @@ describe('audex with the virtual microphone', () => {
     const get = await runCli(['get', key, '-o', out], env);
     expect(get.code).toBe(0);
     const seconds = await probeSeconds(out);
-    expect(seconds).toBeGreaterThan(2.8);
-    expect(seconds).toBeLessThan(3.3);
+    // --duration counts captured frames: at least 3 s, at most one 64 ms chunk more
+    expect(seconds).toBeGreaterThanOrEqual(3);
+    expect(seconds).toBeLessThan(3.1);
     const samples = await decodeWithFfmpeg(out);
     expect(toneShare(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
 
@@ -99,6 +100,18 @@ describe('audex with the virtual microphone', () => {
     expect(samples.length / 16_000).toBeLessThan(3.4);
     expect(toneShare(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
   }, 60_000);
+
+  test('`stream --format wav` for 2 s is one WAV file (streaming header) of 2 s', async () => {
+    const result = await runCli(['stream', '--format', 'wav', '--duration', '2'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout.subarray(0, 4).toString()).toBe('RIFF');
+    expect(result.stdout.indexOf('RIFF', 4)).toBe(-1);
+    const file = join(dir, 'stream.wav');
+    await writeFile(file, result.stdout);
+    const seconds = (await decodeWithFfmpeg(file)).length / 16_000;
+    expect(seconds).toBeGreaterThanOrEqual(2);
+    expect(seconds).toBeLessThan(2.1);
+  }, 30_000);
 
   test('`stream` ends quietly with status 0 when the reader closes the pipe', async () => {
     const child = startCli(['stream', '--format', 'wav'], env);

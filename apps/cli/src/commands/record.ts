@@ -31,22 +31,23 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   const paint = paintFor(err);
   const live = err.isTTY === true && !flags.json;
   let overflows = 0;
-  let startedAt = 0;
+  let capturedFrames = 0;
   const meter = live
-    ? new LevelMeter(err, 'REC', () => {
-        const elapsedMs = startedAt === 0 ? 0 : Date.now() - startedAt;
-        return {
-          elapsedMs,
-          bytes: Math.round((elapsedMs / 1000) * config.rate) * bytesPerFrame(config.format, config.channels),
-        };
-      })
+    ? new LevelMeter(err, 'REC', () => ({
+        elapsedMs: (capturedFrames / config.rate) * 1000,
+        bytes: capturedFrames * bytesPerFrame(config.format, config.channels),
+      }))
     : undefined;
-  recorder.on('level', (level) => meter?.update(Math.max(0, ...level.peak), Math.max(0, ...level.rms)));
+  const stop = waitForStop(stopAfter, config.rate);
+  recorder.on('level', (level) => {
+    capturedFrames += level.frames;
+    stop.countFrames(level.frames);
+    meter?.update(Math.max(0, ...level.peak), Math.max(0, ...level.rms));
+  });
   recorder.on('overflow', () => {
     overflows += 1;
   });
   let sourceError: Error | undefined;
-  const stop = waitForStop(stopAfter);
   recorder.on('error', (error) => {
     sourceError = error;
     stop.request();
@@ -55,7 +56,6 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     const recovered = await recorder.init();
     for (const r of recovered) err.write(`recovered an unfinished recording: ${r.key}\n`);
     const key = await recorder.start(...flags.prefix);
-    startedAt = Date.now();
     stop.startClock();
     err.write(
       `recording ${key} ${paint.dim(stopAfter === undefined ? '(Ctrl-C to stop and save)' : `for ${stopAfter / 1000} s (Ctrl-C stops early)`)}\n`,

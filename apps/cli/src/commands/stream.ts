@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listFormats } from '@audex/codec';
+import { getCodec, listFormats } from '@audex/codec';
 import { AudioRecorder } from '@audex/recorder';
 import { LocalStore, type Store } from '@audex/store';
 import { createAudioSource, resolveDevice } from '../audio-source.js';
@@ -77,7 +77,8 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     recoverOnInit: flags.save === true,
     ...(spoolDir ? { spoolDir } : {}),
   });
-  const stop = waitForStop(stopAfter);
+  const stop = waitForStop(stopAfter, config.rate);
+  recorder.on('level', (level) => stop.countFrames(level.frames));
   const abort = new AbortController();
   let pipeClosed = false;
   const onOutError = (error: unknown) => {
@@ -96,11 +97,24 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     const stopping = stop.stopped.then(() => recorder.stop({ frames: false }));
     stopping.catch(() => {});
     try {
-      for await (const chunk of recorder.stream({
-        format: flags.format,
+      // The recorder's 'wav' stream yields standalone WAV files per chunk (the reference's
+      // behaviour); a pipe wants one file, so WAV is built here on the PCM stream with a
+      // streaming header (sizes 0xFFFFFFFF: "to the end of the file").
+      const wav =
+        flags.format === 'wav'
+          ? getCodec('wav').createEncoder({
+              rate: config.rate,
+              channels: config.channels,
+              sampleFormat: config.format,
+            })
+          : null;
+      const chunks = recorder.stream({
+        format: wav ? 'pcm' : flags.format,
         signal: abort.signal,
         ...(bitrate ? { bitrate } : {}),
-      })) {
+      });
+      for await (const raw of chunks) {
+        const chunk = wav ? wav.write(raw) : raw;
         if (pipeClosed) break;
         if (!out.write(chunk)) {
           await new Promise<void>((resolve) => {
@@ -114,6 +128,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
           });
         }
       }
+      if (wav && !pipeClosed) out.write(wav.end());
     } catch (error) {
       if (!pipeClosed && !abort.signal.aborted) throw error;
     }
