@@ -41,6 +41,9 @@ export async function openStore(flags: StoreFlags): Promise<Store> {
   if (bucket) {
     const endpoint = flags.s3Endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
     const region = flags.s3Region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    // The SDK warns on every run under Node 20 that its *future* releases will need Node 22; the
+    // version the store pins runs fine here, so the CLI keeps stderr for its own messages.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const { S3Store } = await import('@audex/store/s3');
     return new S3Store({
       bucket,

@@ -64,6 +64,37 @@ describe('audex with an S3-compatible store', () => {
   }, 60_000);
 });
 
+describe('audex when the S3 store is down', () => {
+  test('`record` says where the audio is kept, and `recover` saves it once the store is back', async () => {
+    const env = {
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      AUDEX_SPOOL_DIR: join(dir, 'spool-down'),
+      AUDEX_SOURCE: 'synthetic',
+    };
+    const store = ['--s3-bucket', s3.bucket, '--s3-endpoint', s3.endpoint];
+    await s3.stop();
+    let failed: Awaited<ReturnType<typeof runCli>>;
+    try {
+      failed = await runCli(['record', '--duration', '1', ...store], env);
+    } finally {
+      await s3.restart();
+    }
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`could not save the recording to s3://${s3.bucket}`);
+    expect(failed.stderr).toContain(`The audio is kept in ${join(dir, 'spool-down')}; run "audex recover"`);
+
+    const recovered = await runCli(['recover', '--json', ...store], env);
+    expect(recovered.code).toBe(0);
+    const [saved] = JSON.parse(recovered.stdout.toString()) as { key: string; durationMs: number }[];
+    expect(saved?.durationMs).toBeGreaterThanOrEqual(1000);
+    const listed = JSON.parse((await runCli(['ls', '--json', ...store], env)).stdout.toString()) as {
+      key: string;
+    }[];
+    expect(listed.map((r) => r.key)).toContain(saved?.key);
+  }, 90_000);
+});
+
 describe('audex on a terminal', () => {
   // `script` gives the CLI a real pseudo-terminal, as a user's shell would
   async function onTerminal(args: string, env: Record<string, string>, expectCode = 0): Promise<string> {

@@ -1,7 +1,8 @@
 import { bytesPerFrame } from '@audex/pcm';
-import { AudioRecorder } from '@audex/recorder';
+import { AudioRecorder, RecorderError } from '@audex/recorder';
 import { createAudioSource, resolveDevice } from '../audio-source.js';
 import { type CaptureFlags, captureConfig, durationMs } from '../capture-options.js';
+import { CliError } from '../cli-error.js';
 import { LevelMeter } from '../level-meter.js';
 import { waitForStop } from '../stop-signal.js';
 import { describeStore, openStore, type StoreFlags } from '../store-options.js';
@@ -63,7 +64,17 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     meter?.start();
     await stop.stopped;
     meter?.stop();
-    const segment = await recorder.stop({ frames: false });
+    const segment = await recorder.stop({ frames: false }).catch((error: unknown) => {
+      if (error instanceof RecorderError && error.code === 'UPLOAD_FAILED') {
+        throw new CliError(
+          'FAILED',
+          `could not save the recording to ${describeStore(flags)}: ${error.message}. The audio is kept in ` +
+            `${recorder.spoolDir}; run "audex recover" with the same store flags${spoolDir ? ' and --spool-dir' : ''} once the store is reachable`,
+          { cause: error },
+        );
+      }
+      throw error;
+    });
     if (sourceError) err.write(`${paint.yellow('warning:')} capture ended early: ${sourceError.message}\n`);
     const size =
       Math.round((segment.durationMs / 1000) * config.rate) * bytesPerFrame(config.format, config.channels) +
@@ -94,6 +105,7 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   } finally {
     meter?.stop();
     stop.dispose();
-    await recorder.close();
+    // after a failed upload close() reports it again; the message above already says what to do
+    await recorder.close().catch(() => {});
   }
 }
