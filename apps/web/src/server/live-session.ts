@@ -1,6 +1,6 @@
 import type { AudioSource, InputDevice } from '@audex/capture';
 import { toFloat32 } from '@audex/pcm';
-import { AudioRecorder } from '@audex/recorder';
+import { AudioRecorder, RecorderError } from '@audex/recorder';
 import type { Store } from '@audex/store';
 import type { WebSocket } from 'ws';
 import { HttpError } from './http-error.js';
@@ -196,6 +196,13 @@ export class LiveSession {
         const segment = await recorder.stop({ frames: false });
         this.#broadcast({ type: 'saved', key: segment.key, durationMs: segment.durationMs });
         return { key: segment.key, durationMs: segment.durationMs };
+      } catch (error) {
+        if (error instanceof RecorderError && error.code === 'UPLOAD_FAILED') {
+          const message = `the recording could not be saved to the store (${error.message}); its audio is kept in ${recorder.spoolDir} and is saved when the next recording starts`;
+          this.#broadcast({ type: 'error', message });
+          throw new HttpError(503, message, { cause: error });
+        }
+        throw error;
       } finally {
         this.#waveAbort?.abort();
         this.#recorder = undefined;
