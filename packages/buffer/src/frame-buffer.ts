@@ -572,6 +572,7 @@ export class FrameBuffer {
     await this.#journal.commit(target, {
       anchors: anchors.map((a) => [a.frame, a.time]),
       gaps: gaps.map((g) => [g.startFrame, g.frames, g.startTime, g.durationMs]),
+      startTime: this.#timeline.startTime,
       overflowCount: this.#overflowCount,
       capturedFrames: this.#capturedFrames,
     });

@@ -48,6 +48,8 @@ export interface CommitRecord {
   anchors: [number, number][];
   /** Gaps added since the previous commit, as [startFrame, frames, startTime, durationMs]. */
   gaps: [number, number, number, number][];
+  /** Time of frame 0 (ms epoch), repeated in every commit so losing the first one loses nothing. */
+  startTime: number | null;
   /** Running totals. */
   overflowCount: number;
   capturedFrames: number;

@@ -167,6 +167,7 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
   let overflowCount = 0;
   let clean = false;
   const pendingAnchors: [number, number][] = [];
+  let startTime: number | null = null;
 
   const data = await open(dataPath, 'r+').catch((e: unknown) => {
     throw new BufferError('IO_ERROR', `opening ${dataPath} failed`, { file: dataPath, cause: e });
@@ -248,6 +249,7 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
           timeline.addGap({ startFrame: g[0], frames: g[1], startTime: g[2], durationMs: g[3] });
         }
       }
+      if (typeof c.startTime === 'number' && Number.isFinite(c.startTime)) startTime ??= c.startTime;
       frameCount = c.end;
       capturedFrames = c.capturedFrames;
       overflowCount = c.overflowCount;
@@ -260,14 +262,21 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
   if (frameCount > 0) {
     const first = pendingAnchors[0];
     if (first === undefined || first[0] !== 0) {
-      const t0 = first === undefined ? header.createdAt : first[1] - (first[0] * 1000) / header.rate;
+      // Every commit repeats the start time; only if none survived is it estimated.
+      const known = startTime !== null && (first === undefined || startTime < first[1]);
+      const t0 = known
+        ? (startTime as number)
+        : first === undefined
+          ? header.createdAt
+          : first[1] - (first[0] * 1000) / header.rate;
       timeline.addAnchor(0, t0);
-      errors.push(
-        corrupt(
-          `the anchor of frame 0 of ${id} was lost with a damaged record; the start time is estimated`,
-          { file: journalPath },
-        ),
-      );
+      if (!known) {
+        errors.push(
+          corrupt(`the start time of ${id} was lost with damaged records; it is estimated`, {
+            file: journalPath,
+          }),
+        );
+      }
     }
     for (const [frame, time] of pendingAnchors) {
       try {

@@ -202,9 +202,27 @@ describe('damaged journals', () => {
           await rec!.buffer.close();
         },
       ),
-      { numRuns: 10 },
+      { numRuns: 30 },
     );
     await writeFile(path, original);
+  });
+
+  test('losing every record that holds a timeline anchor still recovers the exact start time', async () => {
+    const all = await recording('anchors', 30);
+    const path = join(dir, 'anchors.journal');
+    const bytes = await readFile(path);
+    let hits = 0;
+    for (let at = bytes.indexOf('"anchors":[['); at >= 0; at = bytes.indexOf('"anchors":[[', at + 1)) {
+      bytes[at + 2] = bytes[at + 2]! ^ 0xff;
+      hits++;
+    }
+    expect(hits).toBe(3); // frames 0, 1000 and 2000: one anchor per second of audio
+    await writeFile(path, bytes);
+    const [rec] = await recoverJournals(dir);
+    expect(rec!.errors.filter((e) => /estimated/.test(e.message))).toEqual([]);
+    expect(rec!.buffer.startTime).toBe(T0);
+    expect(await rec!.buffer.read(0, 3000)).toEqual(all);
+    await rec!.buffer.close();
   });
 
   test('a data file cut short: the missing frames become silence and are reported', async () => {
