@@ -73,12 +73,13 @@ describe('web demo in headless Chromium with the virtual microphone', () => {
     await expect.poll(() => page.locator('#device option').count(), { timeout: 15_000 }).toBeGreaterThan(0);
     const tone = await mic.playBackground({ frequencies: [TONE_HZ], toneSeconds: 10, amplitude: 0.5 });
     try {
+      const meter = page.getByRole('meter', { name: 'Input level' });
+      expect(Number(await meter.evaluate((m) => (m as unknown as { value: number }).value))).toBe(0);
       await page.getByRole('button', { name: 'Start recording' }).click();
       await expect
         .poll(() => page.getByRole('button', { name: 'Stop recording' }).isEnabled(), { timeout: 15_000 })
         .toBe(true);
       // the meter follows the tone: well above silence (−60 dBFS floor) while it plays
-      const meter = page.getByRole('meter', { name: 'Input level' });
       await expect
         .poll(async () => Number(await meter.evaluate((m) => (m as unknown as { value: number }).value)), {
           timeout: 10_000,
@@ -90,6 +91,23 @@ describe('web demo in headless Chromium with the virtual microphone', () => {
         await page.waitForTimeout(250);
       }
       expect(Math.min(...readings)).toBeGreaterThan(0.1);
+      // the scrolling waveform has been drawn from the WebSocket's min/max columns
+      const drawnColumns = await page.locator('#live-wave').evaluate((element) => {
+        const canvas = element as unknown as {
+          width: number;
+          height: number;
+          getContext(kind: '2d'): {
+            getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+          };
+        };
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        const columns = new Set<number>();
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 2]! > 200 && data[i]! < 120) columns.add((i / 4) % canvas.width);
+        }
+        return columns.size;
+      });
+      expect(drawnColumns).toBeGreaterThan(100);
       await page.screenshot({ path: join(ARTIFACTS, 'recording.png') });
       await page.getByRole('button', { name: 'Stop recording' }).click();
     } finally {
