@@ -1,3 +1,14 @@
+export type { AudioSource, InputDevice } from '@audex/capture';
+// The vocabulary a recorder user needs, re-exported so the facade alone is enough to get started.
+export {
+  type AudioConfig,
+  AudioFormat,
+  type AudioFrame,
+  type CapturedChunk,
+  DEFAULT_AUDIO_CONFIG,
+  SAMPLE_FORMATS,
+  type SampleFormat,
+} from '@audex/pcm';
 export { AudioRecorder } from './audio-recorder.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
 export { type EventMap, type Listener, TypedEmitter } from './typed-emitter.js';
