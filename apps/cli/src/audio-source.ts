@@ -4,7 +4,7 @@ import { CliError } from './cli-error.js';
 
 /** The virtual microphone helper, named in every "no input device" message. */
 export const VIRTUAL_MIC_HINT =
-  'start the virtual microphone with "node tooling/test-utils/bin/virtual-mic.mjs start" ' +
+  'start the virtual microphone with \'eval "$(node tooling/test-utils/bin/virtual-mic.mjs start)"\' in this shell ' +
   '(then "… play FILE" feeds it), or set AUDEX_SOURCE=synthetic for a built-in test tone';
 
 /**

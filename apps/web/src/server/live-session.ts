@@ -8,7 +8,8 @@ import { HttpError } from './http-error.js';
 /** Shown whenever there is no input device to record from. */
 export const NO_DEVICE_HINT =
   'No audio input device found. Start the virtual microphone with ' +
-  '"node tooling/test-utils/bin/virtual-mic.mjs start" (then play a file into it with "… play FILE"), ' +
+  '\'eval "$(node tooling/test-utils/bin/virtual-mic.mjs start)"\' in the shell that runs the demo, then restart it ' +
+  '(play a file into the microphone with "node tooling/test-utils/bin/virtual-mic.mjs play FILE"), ' +
   'or restart the demo with AUDEX_SOURCE=synthetic for a built-in test tone.';
 
 /** Columns of the live waveform per second of audio (one min/max pair per 10 ms). */
