@@ -1,3 +1,4 @@
+import { concatBytes } from '@audex/pcm';
 import { CodecError } from './errors.js';
 import { type EncoderInput, encoderInput } from './lossy-input.js';
 import {
@@ -81,7 +82,7 @@ class Mp3Encoder implements Encoder {
       parts.push(this.#encode(new Float32Array((this.#expected - this.#fed) * this.#channels)));
     }
     parts.push(this.#withInfo(this.#lame.flush()));
-    return concat(parts);
+    return concatBytes(parts);
   }
 
   #encode(samples: Float32Array): Uint8Array {
@@ -113,28 +114,15 @@ class Mp3Encoder implements Encoder {
       const out = this.#lame.encode(n);
       if (out.length > 0) parts.push(this.#withInfo(out));
     }
-    return concat(parts);
+    return concatBytes(parts);
   }
 
   /** Puts the Info frame in front of the first bytes LAME produces (it copies their header). */
   #withInfo(out: Uint8Array): Uint8Array {
     if (this.#infoWritten || out.length === 0 || !this.#info) return out;
     this.#infoWritten = true;
-    return concat([buildInfoFrame(out, this.#info), out]);
+    return concatBytes([buildInfoFrame(out, this.#info), out]);
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 function corrupt(message: string, cause?: unknown): CodecError {

@@ -1,3 +1,4 @@
+import { concatBytes } from '@audex/pcm';
 import { Decoder as OpusDecoder, Encoder as OpusEncoder } from '@evan/opus';
 import { CodecError } from './errors.js';
 import { type EncoderInput, encoderInput } from './lossy-input.js';
@@ -144,15 +145,7 @@ class OggOpusEncoder implements Encoder {
       pages.push(this.#ogg.page([this.#head], 0n, OGG_BOS), this.#ogg.page([opusTags()], 0n));
     }
     pages.push(...this.#ogg.pages(packets, granules, MAX_PACKETS_PER_PAGE, lastFlags));
-    let length = 0;
-    for (const p of pages) length += p.length;
-    const out = new Uint8Array(length);
-    let offset = 0;
-    for (const p of pages) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
+    return concatBytes(pages);
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Codec, CodecError, type DecodeOptions, type EncoderOptions } from '@audex/codec';
-import { fromFloat32, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
+import { concatBytes, fromFloat32, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -114,16 +114,6 @@ export function ffmpegDecode(
   }
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** Encodes `pcm` by writing it in pieces of the given frame counts (cycled), then `end()`. */
 function encodePieces(
   codec: Codec,
@@ -141,7 +131,7 @@ function encodePieces(
     offset += size;
   }
   parts.push(encoder.end());
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /**

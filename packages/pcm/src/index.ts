@@ -1,3 +1,4 @@
+export { concatBytes } from './bytes.js';
 export { isSampleFormat, MAX_CHANNELS, MAX_RATE, resolveAudioConfig } from './config.js';
 export { PcmError, type PcmErrorCode } from './errors.js';
 export {

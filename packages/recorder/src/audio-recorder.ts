@@ -7,6 +7,7 @@ import {
   type AudioConfig,
   BYTES_PER_SAMPLE,
   type CapturedChunk,
+  concatBytes,
   PcmError,
   resolveAudioConfig,
 } from '@audex/pcm';
@@ -15,13 +16,7 @@ import { encodedStream } from './encoded-stream.js';
 import { describeValue, RecorderError } from './errors.js';
 import { measureLevels } from './levels.js';
 import { buildMetadata, type RecordingTimes, recordingSpan } from './metadata.js';
-import {
-  concatBytes,
-  createConverter,
-  createOutputEncoder,
-  encoding,
-  resolveOutput,
-} from './output-format.js';
+import { createConverter, createOutputEncoder, encoding, resolveOutput } from './output-format.js';
 import { type OwnerRecord, ownerStamp, Spool, type SpooledRecording } from './spool.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type {

@@ -1,14 +1,8 @@
 import type { Cursor } from '@audex/buffer';
 import type { Encoder } from '@audex/codec';
-import { bytesPerFrame } from '@audex/pcm';
+import { bytesPerFrame, concatBytes } from '@audex/pcm';
 import { RecorderError } from './errors.js';
-import {
-  concatBytes,
-  createOutputEncoder,
-  encoding,
-  type OutputSpec,
-  type PcmConverter,
-} from './output-format.js';
+import { createOutputEncoder, encoding, type OutputSpec, type PcmConverter } from './output-format.js';
 
 /** What one `stream()` needs: its own cursor, converter and encoder. */
 export interface EncodedStreamParams {

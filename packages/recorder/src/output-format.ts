@@ -131,19 +131,3 @@ export function encoding<T>(spec: OutputSpec, step: () => T): T {
     );
   }
 }
-
-/** Concatenates byte arrays (returns the only one as is). */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const nonEmpty = parts.filter((p) => p.byteLength > 0);
-  if (nonEmpty.length === 0) return EMPTY;
-  if (nonEmpty.length === 1) return nonEmpty[0]!;
-  let total = 0;
-  for (const p of nonEmpty) total += p.byteLength;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of nonEmpty) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
-}

@@ -1,4 +1,5 @@
 import { type DecodedAudio, decodeAudio, getCodec } from '@audex/codec';
+import { concatBytes } from '@audex/pcm';
 import type { Store } from '@audex/store';
 import { HttpError } from './http-error.js';
 import { rangeToFrames, storeErrorToHttp, type TimeRange } from './request-params.js';
@@ -28,16 +29,6 @@ export async function decodeRecording(store: Store, key: string): Promise<Decode
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 /**
  * A stored recording as a file in `format`, optionally cut to `range`: the stored bytes as they are
  * when nothing changes, else decoded, sliced sample-accurately and encoded.
@@ -60,7 +51,7 @@ export async function exportRecording(
     sampleFormat: 'float32',
     totalFrames: end - start,
   });
-  return concat([
+  return concatBytes([
     encoder.write(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)),
     encoder.end(),
   ]);
