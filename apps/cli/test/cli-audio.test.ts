@@ -3,9 +3,10 @@ import { once } from 'node:events';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeWithFfmpeg, probeSeconds, toneShare } from '@audex/test-utils/audio-file-checks';
 import { type Playback, startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { decodeWithFfmpeg, finish, probeSeconds, runCli, startCli, toneShare } from './_helpers.js';
+import { finish, runCli, startCli } from './_helpers.js';
 
 const TONE_HZ = 1000;
 

@@ -3,10 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { decodeWithFfmpeg, toneShare } from '@audex/test-utils/audio-file-checks';
 import { type S3Server, startS3Server } from '@audex/test-utils/s3-server';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BIN, decodeWithFfmpeg, runCli, toneShare } from './_helpers.js';
+import { BIN, runCli } from './_helpers.js';
 
 const run = promisify(execFile);
 

@@ -5,19 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AudioSource } from '@audex/capture';
 import { LocalStore } from '@audex/store';
+import { decodeWithFfmpeg, probeSeconds, toneShare } from '@audex/test-utils/audio-file-checks';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { createWebApp } from '../src/server/web-app.js';
-import {
-  ARTIFACTS,
-  decodeWithFfmpeg,
-  probeSeconds,
-  type RunningServer,
-  startServer,
-  toneShare,
-} from './_helpers.js';
+import { ARTIFACTS, type RunningServer, startServer } from './_helpers.js';
 
 const TONE_HZ = 1000;
 
