@@ -41,6 +41,14 @@ const NATIVE_FORMAT: Record<SampleFormat, NativeInputOptions['sampleFormat']> = 
   float32: 1,
 };
 
+// After audio starts flowing, start() keeps the clock's anchor free for this long (and at least
+// this many callbacks) so that a late first burst does not set it: ~0.1 s on top of the audio
+// system's own start-up.
+const WARMUP_MS = 120;
+const WARMUP_CALLBACKS = 4;
+// stop() waits at most this long for frames captured before the stop instant to arrive.
+const DRAIN_WAIT_MS = 300;
+
 interface Session {
   io: NativeAudioIO;
   device: InputDevice;
@@ -169,6 +177,10 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
     let pendingBytes = 0;
     let pendingStart = 0; // device frame index of pending[0]
     let received = 0; // device frames received or skipped as dropped
+    // Frames delivered are exactly [firstFrame, endFrame): both cuts come from the sample clock
+    // (the frame captured when start() resolves / when stop() is called), not from read timing.
+    let firstFrame = Number.POSITIVE_INFINITY;
+    let endFrame = Number.POSITIVE_INFINITY;
     let seenOverflows = 0;
     let seenDropped = 0;
     let overflowNext = false;
@@ -191,47 +203,60 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
       pendingBytes = 0;
     };
     const nativeFrameBytes = narrowInt8 ? 2 * channels : frameBytes;
-    const consume = (r: NativeReadResult, skipFrames = 0): void => {
-      const now = performance.now();
-      if (r.callbacks !== lastCallbacks) {
-        lastCallbacks = r.callbacks;
-        lastProgress = now;
-        if (clock.observe(r.cbMonoMs, r.cbFrames, r.inLatency * 1000)) overflowNext = true;
-      }
+    const observe = (r: NativeReadResult): void => {
+      if (r.callbacks === lastCallbacks) return;
+      lastCallbacks = r.callbacks;
+      lastProgress = performance.now();
+      if (clock.observe(r.cbMonoMs, r.cbFrames, r.inLatency * 1000)) overflowNext = true;
+    };
+    const consume = (r: NativeReadResult): void => {
+      observe(r);
       if (r.overflows !== seenOverflows) {
         seenOverflows = r.overflows;
         overflowNext = true;
       }
+      const total = r.buf.length / nativeFrameBytes;
+      // keep only the frames in [firstFrame, endFrame)
+      const from = Math.min(total, Math.max(0, firstFrame - received));
+      const to = Math.max(from, Math.min(total, endFrame - received));
+      received += from;
+      if (to > from) {
+        const raw = r.buf.subarray(from * nativeFrameBytes, to * nativeFrameBytes);
+        const data = narrowInt8 ? convertSampleFormat(raw, 'int16', 'int8') : raw;
+        let offset = 0;
+        while (offset < data.length) {
+          if (pendingBytes === 0) pendingStart = received;
+          const n = Math.min(data.length - offset, pending.length - pendingBytes);
+          pending.set(data.subarray(offset, offset + n), pendingBytes);
+          pendingBytes += n;
+          offset += n;
+          received += n / frameBytes;
+          if (pendingBytes === pending.length) {
+            const full = pending;
+            pending = new Uint8Array(chunk * frameBytes);
+            pendingBytes = 0;
+            emit(full, pendingStart, chunk);
+          }
+        }
+      }
+      received += total - to;
       if (r.dropped !== seenDropped) {
-        // the ring was full: those frames never arrive; keep the gap on the timeline
+        // The ring was full: frames after the ones just read never arrived (the callback drops
+        // what does not fit until this read makes room). Keep the gap on the timeline.
         flushPartial();
         received += r.dropped - seenDropped;
         seenDropped = r.dropped;
         overflowNext = true;
       }
-      const raw = skipFrames > 0 ? r.buf.subarray(skipFrames * nativeFrameBytes) : r.buf;
-      received += skipFrames;
-      const data = narrowInt8 && raw.length > 0 ? convertSampleFormat(raw, 'int16', 'int8') : raw;
-      let offset = 0;
-      while (offset < data.length) {
-        if (pendingBytes === 0) pendingStart = received;
-        const n = Math.min(data.length - offset, pending.length - pendingBytes);
-        pending.set(data.subarray(offset, offset + n), pendingBytes);
-        pendingBytes += n;
-        offset += n;
-        received += n / frameBytes;
-        if (pendingBytes === pending.length) {
-          const full = pending;
-          pending = new Uint8Array(chunk * frameBytes);
-          pendingBytes = 0;
-          emit(full, pendingStart, chunk);
-        }
-      }
     };
 
     // Wait for audio to flow: the audio system may take a while (PulseAudio's null sink renders
-    // in blocks of up to 2 s until a client asks for low latency).
+    // in blocks of up to 2 s until a client asks for low latency). Then keep reading for a short
+    // warm-up while the clock's anchor is still free: the first callbacks can come as a late
+    // burst, and only callbacks that come on time give the true anchor (estimates are only ever late).
     const t0 = performance.now();
+    const held: NativeReadResult[] = [];
+    let flowingAt = Number.NaN;
     try {
       for (;;) {
         const r = await io.read(0);
@@ -242,16 +267,14 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
             { deviceIndex: device.index },
           );
         }
-        if (r.callbacks > 0 && r.frames > 0) {
-          this.startLatency = performance.now() - t0;
-          // Audio starts when start() resolves: drop what the first buffers hold from before now.
-          clock.observe(r.cbMonoMs, r.cbFrames, r.inLatency * 1000);
-          lastCallbacks = r.callbacks;
-          const before = Math.floor(clock.frameAt(Date.now()));
-          consume(r, Math.max(0, Math.min(r.buf.length / nativeFrameBytes, before)));
+        if (r.callbacks > 0) observe(r);
+        if (r.buf.length > 0 || r.dropped > 0) held.push(r);
+        const now = performance.now();
+        if (Number.isNaN(flowingAt) && r.callbacks > 0 && r.frames > 0) flowingAt = now;
+        if (!Number.isNaN(flowingAt) && now - flowingAt >= WARMUP_MS && clock.observed >= WARMUP_CALLBACKS) {
           break;
         }
-        if (performance.now() - t0 > this.options.startTimeoutMs) {
+        if (now - t0 > this.options.startTimeoutMs) {
           throw new CaptureError(
             'START_TIMEOUT',
             `input device ${device.index} "${device.name}" (${device.hostApi}) delivered no audio within ${this.options.startTimeoutMs} ms of opening (stream active: ${r.active})`,
@@ -276,6 +299,12 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
             },
           );
     }
+    // Audio starts when start() resolves: the frame the sample clock puts at this instant.
+    clock.lock();
+    firstFrame = Math.max(0, Math.round(clock.frameAt(Date.now())));
+    this.startLatency = performance.now() - t0;
+    for (const r of held) consume(r);
+    held.length = 0;
 
     const fail = (error: CaptureError): void => {
       if (session.closed) return;
@@ -323,29 +352,31 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
     };
     this.setStatus('capturing');
     session.timer = setTimeout(poll, 0);
-    // the final drain on stop() needs these
-    this.drain = async () => {
+    // the final drain on stop(): deliver up to the frame captured at the stop instant
+    this.drain = async (stopAt: number) => {
       await session.reading;
-      // Frames captured just before stop() are still in the audio system's buffers (up to the
-      // input latency): wait for them, at most 300 ms.
-      const until = performance.now() + 300;
-      const target = clock.frameAt(Date.now());
+      if (session.closed) return;
+      endFrame = Math.max(firstFrame, Math.round(clock.frameAt(stopAt)));
+      // Those frames may still be in the audio system's buffers (up to the input latency): wait
+      // for them, at most DRAIN_WAIT_MS.
+      const until = performance.now() + DRAIN_WAIT_MS;
       while (!session.closed) {
         consume(await io.read(0));
-        if (received >= target || performance.now() > until) break;
+        if (received >= endFrame || performance.now() > until) break;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       if (!session.closed) flushPartial();
     };
   }
 
-  private drain: (() => Promise<void>) | undefined;
+  private drain: ((stopAt: number) => Promise<void>) | undefined;
 
   /**
    * Stops capturing: delivers what is already captured (a last partial chunk included), closes the
    * stream and resolves. Resolves also when idle, and after a fault (even with the audio server gone).
    */
   async stop(): Promise<void> {
+    const stopAt = Date.now();
     const session = this.session;
     if (!session) {
       if (this.currentStatus === 'failed') this.setStatus('idle');
@@ -355,7 +386,7 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
     if (session.timer) clearTimeout(session.timer);
     session.timer = undefined;
     try {
-      await this.drain?.();
+      await this.drain?.(stopAt);
     } catch {
       // the device is going away anyway
     }
