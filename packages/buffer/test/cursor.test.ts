@@ -1,6 +1,7 @@
+import { concatBytes } from '@audex/pcm';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { FrameBuffer } from '../src/index.js';
-import { chunk, concat, tempDir } from './helpers.js';
+import { chunk, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -34,7 +35,7 @@ function feed(buffer: FrameBuffer, from: number, count: number, size = 10): Uint
 describe('Cursor', () => {
   test('cursors keep independent positions', async () => {
     const buffer = await make();
-    const all = concat(feed(buffer, 0, 500));
+    const all = concatBytes(feed(buffer, 0, 500));
     const a = buffer.cursor();
     const b = buffer.cursor({ startFrame: 200 });
     expect(await a.read(100)).toEqual(all.subarray(0, 400));
@@ -56,13 +57,13 @@ describe('Cursor', () => {
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false); // 20 < min 30
     parts.push(...feed(buffer, 20, 20));
-    expect(await pending).toEqual(concat(parts)); // everything available (40), up to maxFrames
+    expect(await pending).toEqual(concatBytes(parts)); // everything available (40), up to maxFrames
     await buffer.clear();
   });
 
   test('end-of-stream: remaining frames, then null, for live and late cursors', async () => {
     const buffer = await make();
-    const all = concat(feed(buffer, 0, 100));
+    const all = concatBytes(feed(buffer, 0, 100));
     const cursor = buffer.cursor({ startFrame: 60 });
     const waiting = buffer.cursor({ startFrame: 100 });
     const w = waiting.read(10);
@@ -114,13 +115,13 @@ describe('Cursor', () => {
       const d = await fast.read(1000);
       if (d) fastGot.push(d);
     }
-    const all = concat(parts);
-    expect(concat(fastGot)).toEqual(all);
+    const all = concatBytes(parts);
+    expect(concatBytes(fastGot)).toEqual(all);
     // 5000 frames written, 100 ms (150 frames) in RAM: the slow cursor reads the rest from the spool.
     const slowGot: Uint8Array[] = [];
     await buffer.end();
     for (let d = await slow.read(333); d !== null; d = await slow.read(333)) slowGot.push(d);
-    expect(concat(slowGot)).toEqual(all);
+    expect(concatBytes(slowGot)).toEqual(all);
     await buffer.close();
   });
 

@@ -1,10 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BYTES_PER_SAMPLE, fromFloat32, SAMPLE_FORMATS, type SampleFormat, toFloat32 } from '@audex/pcm';
+import {
+  BYTES_PER_SAMPLE,
+  concatBytes,
+  fromFloat32,
+  SAMPLE_FORMATS,
+  type SampleFormat,
+  toFloat32,
+} from '@audex/pcm';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { BufferError, FrameBuffer, recoverJournals } from '../src/index.js';
-import { chunk, concat, patternBytes, tempDir } from './helpers.js';
+import { chunk, patternBytes, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -94,7 +101,7 @@ describe('FrameBuffer reads against a model', () => {
           parts.push(t.data);
           at += t.frames;
         }
-        const model = concat(parts);
+        const model = concatBytes(parts);
         expect(buffer.frameCount).toBe(at);
         expect(buffer.capturedFrames).toBe(truth.reduce((n, t) => n + t.frames, 0));
         expect(await buffer.read(0, at)).toEqual(model);
@@ -142,7 +149,7 @@ describe('FrameBuffer formats', () => {
         parts.push(c.data);
         buffer.append(c);
       }
-      const all = concat(parts);
+      const all = concatBytes(parts);
       expect(await buffer.read(0, buffer.frameCount)).toEqual(all); // spans disk and RAM
       expect(await buffer.read(7000, 7680)).toEqual(all.subarray(7000 * bpf, 7680 * bpf)); // RAM only
       await buffer.end();
@@ -311,7 +318,7 @@ describe('FrameBuffer bad input', () => {
     for await (const part of buffer.stream({ startFrame: 100, endFrame: 950, chunkFrames: 300 }))
       got.push(part);
     expect(got.map((p) => p.byteLength / 4)).toEqual([300, 300, 250]);
-    expect(concat(got)).toEqual(all.subarray(400, 3800));
+    expect(concatBytes(got)).toEqual(all.subarray(400, 3800));
     await expect(async () => {
       for await (const _ of buffer.stream({ startFrame: 10, endFrame: 5 })) break;
     }).rejects.toMatchObject({ code: 'REVERSED_RANGE' });

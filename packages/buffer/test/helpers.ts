@@ -29,14 +29,3 @@ export function chunk(
 ): CapturedChunk {
   return { data: patternBytes(startFrame, frames, bpf, seed), frames, time };
 }
-
-/** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}

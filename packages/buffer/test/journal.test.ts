@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { concatBytes } from '@audex/pcm';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { type BufferError, FrameBuffer, recoverJournals, type UnrecoverableJournal } from '../src/index.js';
-import { chunk, concat, patternBytes, tempDir } from './helpers.js';
+import { chunk, patternBytes, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -64,7 +65,7 @@ async function recording(id: string, chunks: number): Promise<Uint8Array> {
     await buffer.flush();
   }
   await buffer.close();
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function damagedRanges(errors: readonly BufferError[]): [number, number][] {

@@ -28,17 +28,6 @@ export function channel(samples: Float32Array, channels: number, c: number): Flo
   return out;
 }
 
-/** Concatenates byte chunks. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** Decodes a file with the ffmpeg CLI to interleaved float32 at the file's own rate and channels. */
 export function ffmpegDecode(data: Uint8Array, extraArgs: readonly string[] = []): Float32Array {
   const out = execFileSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', ...extraArgs, '-f', 'f32le', 'pipe:1'], {

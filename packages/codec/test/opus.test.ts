@@ -1,19 +1,10 @@
-import { fromFloat32, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
+import { concatBytes, fromFloat32, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { CodecError } from '../src/errors.js';
 import { OGG_BOS, OGG_EOS, OggPageWriter, oggCrc32, readOggPackets } from '../src/ogg.js';
 import { decodeOggOpus, opusCodec } from '../src/opus.js';
-import {
-  channel,
-  concatBytes,
-  dominantFrequency,
-  ffmpegDecode,
-  rms,
-  runOnFile,
-  snr,
-  tone,
-} from './lossy-helpers.js';
+import { channel, dominantFrequency, ffmpegDecode, rms, runOnFile, snr, tone } from './lossy-helpers.js';
 
 function encodePieces(
   samples: Float32Array,

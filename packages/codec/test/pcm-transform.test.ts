@@ -1,4 +1,4 @@
-import { fromFloat32, SAMPLE_FORMATS, toFloat32 } from '@audex/pcm';
+import { concatBytes, fromFloat32, SAMPLE_FORMATS, toFloat32 } from '@audex/pcm';
 import { describe, expect, it } from 'vitest';
 import { createPcmTransform } from '../src/pcm-transform.js';
 import { resample } from '../src/resample.js';
@@ -8,16 +8,6 @@ function tone(freq: number, rate: number, frames: number, channels: number): Flo
   for (let i = 0; i < frames; i++)
     for (let c = 0; c < channels; c++) x[i * channels + c] = 0.4 * Math.sin((2 * Math.PI * freq * i) / rate);
   return x;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 describe('PCM transform', () => {
@@ -33,7 +23,7 @@ describe('PCM transform', () => {
       const parts: Uint8Array[] = [];
       for (let i = 0; i < input.length; i += 1001) parts.push(t.write(input.subarray(i, i + 1001)));
       parts.push(t.end());
-      const out = concat(parts);
+      const out = concatBytes(parts);
       expect(out.length).toBe(3_200 * 2);
       const expected = tone(440, 16_000, 3_200, 1);
       const got = toFloat32(out, 'int16');
@@ -51,7 +41,7 @@ describe('PCM transform', () => {
           from: { rate: 16_000, channels: 1, sampleFormat: format },
           to: { rate: 16_000, channels: 1, sampleFormat: to },
         });
-        const out = concat([t.write(x), t.end()]);
+        const out = concatBytes([t.write(x), t.end()]);
         expect(out).toEqual(fromFloat32(toFloat32(x, format), to));
       }
     },
@@ -63,7 +53,7 @@ describe('PCM transform', () => {
       from: { rate: 16_000, channels: 1, sampleFormat: 'float32' },
       to: { rate: 48_000, channels: 2, sampleFormat: 'float32' },
     });
-    const out = toFloat32(concat([t.write(fromFloat32(x, 'float32')), t.end()]), 'float32');
+    const out = toFloat32(concatBytes([t.write(fromFloat32(x, 'float32')), t.end()]), 'float32');
     const r = resample(x, 16_000, 48_000, 1);
     expect(out.length).toBe(r.length * 2);
     for (let i = 0; i < r.length; i++) {
@@ -78,7 +68,7 @@ describe('PCM transform', () => {
       from: { rate: 8_000, channels: 1, sampleFormat: 'int16' },
       to: { rate: 8_000, channels: 1, sampleFormat: 'int16' },
     });
-    expect(concat([t.write(x.subarray(0, 3)), t.write(x.subarray(3)), t.end()])).toEqual(x);
+    expect(concatBytes([t.write(x.subarray(0, 3)), t.write(x.subarray(3)), t.end()])).toEqual(x);
   });
 
   it('reports a trailing partial frame, use after end and bad shapes', () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BYTES_PER_SAMPLE,
+  concatBytes,
   convertSampleFormat,
   fromFloat32,
   SAMPLE_FORMATS,
@@ -39,16 +40,6 @@ const FFMPEG_RAW: Record<SampleFormat, string> = {
   float32: 'f32le',
 };
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** A test signal with full-scale extremes so clipping or rounding shows up. */
 function signal(format: SampleFormat, channels: number, frames: number): Uint8Array {
   const x = testTone(16_000, channels, frames);
@@ -73,7 +64,7 @@ function encode(
   const parts: Uint8Array[] = [];
   for (let i = 0; i < pcm.length; i += piece) parts.push(enc.write(pcm.subarray(i, i + piece)));
   parts.push(enc.end());
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 const LAYOUTS = SAMPLE_FORMATS.flatMap((format) => [1, 2, 6].map((channels) => [format, channels] as const));
@@ -179,7 +170,7 @@ describe('WAV write and read', () => {
     v.setUint16(34, 64, true);
     header.set(new TextEncoder().encode('data'), 36);
     v.setUint32(40, 16, true);
-    const wav = decodeWav(concat([header, new Uint8Array(Float64Array.of(0.25, -0.5).buffer)]));
+    const wav = decodeWav(concatBytes([header, new Uint8Array(Float64Array.of(0.25, -0.5).buffer)]));
     expect(wav.sampleFormat).toBe('float32');
     expect([...new Float32Array(wav.data.buffer)]).toEqual([0.25, -0.5]);
   });

@@ -1,20 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AudioSource } from '@audex/capture';
-import type { CapturedChunk } from '@audex/pcm';
+import { type CapturedChunk, concatBytes } from '@audex/pcm';
 import { LocalStore, MemoryStore, type Store, StoreError } from '@audex/store';
 import { afterEach, describe, expect, test } from 'vitest';
 import { AudioRecorder, type OverflowEvent, RecorderError, type RecorderWarning } from '../src/index.js';
-import {
-  collect,
-  concat,
-  expectedPcm,
-  makeRig,
-  type Rig,
-  tempDir,
-  waitForFrames,
-  wavData,
-} from './helpers.js';
+import { collect, expectedPcm, makeRig, type Rig, tempDir, waitForFrames, wavData } from './helpers.js';
 
 let rig: Rig | undefined;
 const cleanups: (() => void)[] = [];
@@ -137,7 +128,7 @@ describe('input faults', () => {
     await recorder.init();
     const key = await recorder.start();
     const streamed = collect(recorder.stream({ chunkSize: 1000 }));
-    const got = concat(await streamed); // ends by itself when the device goes
+    const got = concatBytes(await streamed); // ends by itself when the device goes
     expect(errors).toHaveLength(1);
     expect(errors[0]!.code).toBe('SOURCE_FAILED');
     expect(errors[0]!.message).toMatch(/vanished/);
@@ -279,7 +270,7 @@ describe('stores', () => {
         const parts: Uint8Array[] = [];
         if (data instanceof Uint8Array) parts.push(data);
         else for await (const part of data) parts.push(part);
-        objects.set(key, { bytes: concat(parts), metadata });
+        objects.set(key, { bytes: concatBytes(parts).slice(), metadata }); // a private copy, as a real store keeps
         return key;
       },
       uploadMultipart(parts, key, metadata) {

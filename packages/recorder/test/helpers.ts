@@ -103,17 +103,6 @@ export async function collect(iterable: AsyncIterable<Uint8Array>): Promise<Uint
   return out;
 }
 
-/** Concatenates byte chunks. */
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}
-
 /**
  * Decodes a file with ffmpeg to interleaved s16le at its own rate/channels (or those given);
  * returns the samples and ffmpeg's complaints (empty for a clean file).

@@ -1,9 +1,10 @@
+import { concatBytes } from '@audex/pcm';
 import { MemoryStore } from '@audex/store';
 import { detectTone } from '@audex/test-utils/signals';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { AudioRecorder } from '../src/index.js';
-import { collect, concat, ffmpegDecode, tempDir, wavData } from './helpers.js';
+import { collect, ffmpegDecode, tempDir, wavData } from './helpers.js';
 
 let mic: VirtualMic;
 beforeAll(async () => {
@@ -104,14 +105,14 @@ test('real capture from the virtual mic: stored WAV, segment, PCM/MP3/Opus strea
     expect(Math.abs(offset / 2 - (onset + 1600))).toBeLessThan(RATE * 0.02);
 
     // The PCM stream is the recording, sample for sample.
-    expect(Buffer.from(concat(await pcm)).equals(Buffer.from(stored))).toBe(true);
+    expect(Buffer.from(concatBytes(await pcm)).equals(Buffer.from(stored))).toBe(true);
 
     // MP3 and Opus streams: one clean file each, full length, tones where they belong.
     for (const [chunks, ext] of [
       [await mp3, 'mp3'],
       [await opus, 'ogg'],
     ] as const) {
-      const out = ffmpegDecode(concat(chunks), ext, { rate: RATE, channels: 1 });
+      const out = ffmpegDecode(concatBytes(chunks), ext, { rate: RATE, channels: 1 });
       expect(out.stderr).toBe('');
       // A streamed MP3 cannot carry the LAME Info frame (it goes first, the length is known only
       // at the end), so decoders keep the encoder delay (1105 samples) and the last frame's padding.

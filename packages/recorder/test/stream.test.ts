@@ -1,9 +1,9 @@
 import { type Codec, type Encoder, registerCodec, unregisterCodec } from '@audex/codec';
+import { concatBytes } from '@audex/pcm';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { RecorderWarning } from '../src/index.js';
 import {
   collect,
-  concat,
   dominantFrequency,
   expectedPcm,
   ffmpegDecode,
@@ -37,7 +37,7 @@ describe('AudioRecorder.stream()', () => {
     expect(got.at(-1)!.byteLength).toBe(2000);
     const stored = wavData(await store.download(key)).data;
     expect(stored.byteLength).toBe(80_000);
-    expect(Buffer.from(concat(got)).equals(Buffer.from(stored))).toBe(true);
+    expect(Buffer.from(concatBytes(got)).equals(Buffer.from(stored))).toBe(true);
   });
 
   test('several concurrent streams each get the whole recording, a slow one included', async () => {
@@ -58,9 +58,9 @@ describe('AudioRecorder.stream()', () => {
     await waitForFrames(recorder, 48_000);
     await recorder.stop({ frames: false });
     const expected = expectedPcm(0, 48_000, config);
-    expect(Buffer.from(concat(await fast)).equals(Buffer.from(expected))).toBe(true);
-    expect(Buffer.from(concat(await slow)).equals(Buffer.from(expected))).toBe(true);
-    expect(concat(await other).byteLength).toBe(48_000 * 4);
+    expect(Buffer.from(concatBytes(await fast)).equals(Buffer.from(expected))).toBe(true);
+    expect(Buffer.from(concatBytes(await slow)).equals(Buffer.from(expected))).toBe(true);
+    expect(concatBytes(await other).byteLength).toBe(48_000 * 4);
   });
 
   test("from: 'now' streams only audio captured after the call; from: a time starts there", async () => {
@@ -75,11 +75,11 @@ describe('AudioRecorder.stream()', () => {
     const fromTime = collect(recorder.stream({ from: new Date(startTime + 250), chunkSize: 500 }));
     await waitForFrames(recorder, 32_000);
     await recorder.stop({ frames: false });
-    const liveBytes = concat(await live);
+    const liveBytes = concatBytes(await live);
     expect(Buffer.from(liveBytes).equals(Buffer.from(expectedPcm(nowFrame, 32_000, config)))).toBe(true);
-    expect(Buffer.from(concat(await fromTime)).equals(Buffer.from(expectedPcm(4000, 32_000, config)))).toBe(
-      true,
-    );
+    expect(
+      Buffer.from(concatBytes(await fromTime)).equals(Buffer.from(expectedPcm(4000, 32_000, config))),
+    ).toBe(true);
   });
 
   test('an aborted signal ends the stream cleanly, without an error', async () => {
@@ -139,7 +139,7 @@ describe('AudioRecorder.stream()', () => {
     const out = collect(recorder.stream({ rate: 16_000, channels: 1, sampleFormat: 'int16' }));
     await waitForFrames(recorder, 48_000);
     await recorder.stop({ frames: false });
-    const bytes = concat(await out);
+    const bytes = concatBytes(await out);
     expect(bytes.byteLength).toBe(16_000 * 2);
     const samples = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
     expect(dominantFrequency(samples.subarray(4000, 8000), 16_000, 3000, 10)).toBe(1000);
@@ -164,7 +164,7 @@ describe('AudioRecorder.stream()', () => {
       await recorder.stop({ frames: false });
       const got = await chunks;
       expect(got.length).toBeGreaterThan(10);
-      const { samples, stderr } = ffmpegDecode(concat(got), ext, { rate: 48_000, channels: 1 });
+      const { samples, stderr } = ffmpegDecode(concatBytes(got), ext, { rate: 48_000, channels: 1 });
       expect(stderr).toBe('');
       // Gapless and flushed: within 40 ms of the 3 s captured.
       expect(Math.abs(samples.length - 144_000)).toBeLessThan(48 * 40);
@@ -202,7 +202,7 @@ describe('AudioRecorder.stream()', () => {
       const streamed = collect(recorder.stream({ format: 'hex-test', chunkSize: 2000 }));
       await waitForFrames(recorder, 8000);
       await recorder.stop({ frames: false });
-      const text = new TextDecoder().decode(concat(await streamed));
+      const text = new TextDecoder().decode(concatBytes(await streamed));
       expect(text).toBe(`HEX\n${Buffer.from(expectedPcm(0, 8000, config)).toString('hex')}\nEND`);
       const seg = await recorder.segment(Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1) + 100, {
         format: 'hex-test',
@@ -249,7 +249,7 @@ describe('AudioRecorder.stream()', () => {
       await waitForFrames(recorder, 8000);
       expect(recorder.isRecording).toBe(true);
       await recorder.stop({ frames: false });
-      expect(concat(await healthy).byteLength).toBe(16_000);
+      expect(concatBytes(await healthy).byteLength).toBe(16_000);
     } finally {
       unregisterCodec('broken-test');
     }
