@@ -4,6 +4,7 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   checkChunk,
   checkData,
+  concatBytes,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_PAGE_SIZE,
   positiveInteger,
@@ -396,13 +397,7 @@ export class S3Store implements Store {
       total += chunk.length;
     }
     if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const c of chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
+    return concatBytes(chunks, total);
   }
 
   async *#stream(key: string, chunkSize: number | undefined): AsyncGenerator<Uint8Array> {
