@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchSection, fmt, median, writeBenchReport } from '@audex/test-utils/bench';
+import { type BenchSection, fmt, median, timeRuns, writeBenchReport } from '@audex/test-utils/bench';
 import { FrameBuffer } from '../src/index.js';
 import { BPF, CHUNK, feed, RATE, toneChunk } from './feed.js';
 
@@ -17,15 +17,9 @@ const SHORT = 1;
 const RUNS = quick ? 60 : 150;
 const dir = await mkdtemp(join(tmpdir(), 'audex-buffer-bench-'));
 
+/** Median ms of `runs` timed runs of `fn` after `warmup` untimed ones. */
 async function timeMs(fn: () => Promise<unknown>, runs: number, warmup = 3): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
-  }
-  return median(out);
+  return median(await timeRuns(fn, runs, warmup));
 }
 
 async function buffered(minutes: number): Promise<FrameBuffer> {
