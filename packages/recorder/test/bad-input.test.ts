@@ -1,14 +1,10 @@
 import { SyntheticSource } from '@audex/capture';
 import { MemoryStore } from '@audex/store';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { AudioRecorder, RecorderError } from '../src/index.js';
-import { collect, makeRig, type Rig, tempDir, waitForFrames } from './helpers.js';
+import { collect, rigsPerTest, tempDir, waitForFrames } from './helpers.js';
 
-let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.cleanup();
-  rig = undefined;
-});
+const rigs = rigsPerTest();
 
 /** Asserts that `fn` rejects (or throws) a RecorderError with `code` whose message names `mention`. */
 async function expectError(
@@ -92,7 +88,7 @@ describe('bad config is rejected at construction, naming the value and what is a
 
 describe('call-order mistakes are clear errors and leave the recorder usable', () => {
   test('start/stop/segment/stream before init()', async () => {
-    rig = makeRig({ source: { durationMs: 100 } });
+    const rig = rigs.make({ source: { durationMs: 100 } });
     const { recorder } = rig;
     await expectError(() => recorder.start(), 'NOT_INITIALIZED', /init\(\)/);
     await expectError(() => recorder.stop(), 'NOT_INITIALIZED');
@@ -105,7 +101,7 @@ describe('call-order mistakes are clear errors and leave the recorder usable', (
   });
 
   test('start twice, stop when idle, clearFrames while recording', async () => {
-    rig = makeRig({ source: { durationMs: 100 } });
+    const rig = rigs.make({ source: { durationMs: 100 } });
     const { recorder } = rig;
     await recorder.init();
     await expectError(() => recorder.stop(), 'NOT_RECORDING', /start\(\) first/);
@@ -125,7 +121,7 @@ describe('call-order mistakes are clear errors and leave the recorder usable', (
   });
 
   test('a closed recorder refuses everything but close()', async () => {
-    rig = makeRig();
+    const rig = rigs.make();
     const { recorder } = rig;
     await recorder.init();
     await recorder.close();
@@ -139,7 +135,7 @@ describe('call-order mistakes are clear errors and leave the recorder usable', (
 describe('bad ranges and options', () => {
   const T0 = Date.UTC(2026, 0, 1);
   test('reversed, empty, non-finite and outside ranges', async () => {
-    rig = makeRig({ source: { durationMs: 1000, startTime: T0 } });
+    const rig = rigs.make({ source: { durationMs: 1000, startTime: T0 } });
     const { recorder } = rig;
     await recorder.init();
     await recorder.start();
@@ -173,7 +169,7 @@ describe('bad ranges and options', () => {
   });
 
   test('stream options are checked at the call', async () => {
-    rig = makeRig({ source: { durationMs: 200 } });
+    const rig = rigs.make({ source: { durationMs: 200 } });
     const { recorder } = rig;
     await recorder.init();
     await recorder.start();
@@ -192,7 +188,7 @@ describe('bad ranges and options', () => {
   });
 
   test('key prefixes the store rejects fail start() before anything is opened', async () => {
-    rig = makeRig({ source: { durationMs: 100 } });
+    const rig = rigs.make({ source: { durationMs: 100 } });
     const { recorder, source } = rig;
     await recorder.init();
     for (const bad of ['', '..', 'a/../../b', 'back\\slash', 'nul\0byte', '/abs']) {

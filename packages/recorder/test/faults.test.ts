@@ -3,17 +3,11 @@ import { join } from 'node:path';
 import type { AudioSource } from '@audex/capture';
 import { type CapturedChunk, concatBytes } from '@audex/pcm';
 import { LocalStore, MemoryStore, type Store, StoreError } from '@audex/store';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { AudioRecorder, type OverflowEvent, RecorderError, type RecorderWarning } from '../src/index.js';
-import { collect, expectedPcm, makeRig, type Rig, tempDir, waitForFrames, wavData } from './helpers.js';
+import { collect, expectedPcm, rigsPerTest, tempDir, waitForFrames, wavData } from './helpers.js';
 
-let rig: Rig | undefined;
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await rig?.cleanup();
-  rig = undefined;
-  for (const c of cleanups.splice(0)) c();
-});
+const rigs = rigsPerTest();
 
 const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
 
@@ -47,7 +41,7 @@ function spoolRecordings(spoolDir: string): string[] {
 describe('store failures lose nothing', () => {
   test('stop() retries, then rejects clearly; the recording stays in the spool until recover() saves it', async () => {
     const store = new FlakyStore();
-    rig = makeRig({ config, store, source: { durationMs: 1000 }, recorder: { uploadRetries: 2 } });
+    const rig = rigs.make({ config, store, source: { durationMs: 1000 }, recorder: { uploadRetries: 2 } });
     const { recorder } = rig;
     const warnings: RecorderWarning[] = [];
     recorder.on('warning', (w) => warnings.push(w));
@@ -78,7 +72,7 @@ describe('store failures lose nothing', () => {
 
   test('a recording whose upload failed is saved by the next recorder’s init()', async () => {
     const store = new FlakyStore();
-    rig = makeRig({ config, store, source: { durationMs: 500 }, recorder: { uploadRetries: 0 } });
+    const rig = rigs.make({ config, store, source: { durationMs: 500 }, recorder: { uploadRetries: 0 } });
     const first = rig.recorder;
     await first.init();
     const key = await first.start('lost');
@@ -102,7 +96,7 @@ describe('store failures lose nothing', () => {
 
   test('a spooled recording is never uploaded twice: stored recordings are cleaned, not re-sent', async () => {
     const store = new FlakyStore();
-    rig = makeRig({ config, store, source: { durationMs: 200 } });
+    const rig = rigs.make({ config, store, source: { durationMs: 200 } });
     await rig.recorder.init();
     await rig.recorder.start();
     await waitForFrames(rig.recorder, 3200);
@@ -121,7 +115,7 @@ describe('store failures lose nothing', () => {
 
 describe('input faults', () => {
   test('a device vanishing mid-recording emits an error, ends streams, and stop() still saves the audio', async () => {
-    rig = makeRig({ config, source: { failAfterMs: 700, speed: 4 } });
+    const rig = rigs.make({ config, source: { failAfterMs: 700, speed: 4 } });
     const { recorder, store } = rig;
     const errors: RecorderError[] = [];
     recorder.on('error', (e) => errors.push(e));
@@ -141,7 +135,7 @@ describe('input faults', () => {
   });
 
   test('lost input is counted, emitted and kept on the timeline as silence of the right length', async () => {
-    rig = makeRig({
+    const rig = rigs.make({
       config,
       source: {
         durationMs: 1000,
@@ -200,7 +194,7 @@ describe('timing gaps and logging', () => {
       error: (_o: object, msg?: string) => logs.push(`error ${msg}`),
     };
     const spool = tempDir();
-    cleanups.push(spool.remove);
+    rigs.defer(spool.remove);
     const store = new MemoryStore();
     const recorder = new AudioRecorder(
       store,
@@ -229,7 +223,7 @@ describe('timing gaps and logging', () => {
   });
 
   test('two start() calls at once: one records, the other is refused', async () => {
-    rig = makeRig({ config, source: { durationMs: 100 } });
+    const rig = rigs.make({ config, source: { durationMs: 100 } });
     const { recorder } = rig;
     await recorder.init();
     const [a, b] = await Promise.allSettled([recorder.start(), recorder.start()]);
@@ -244,9 +238,9 @@ describe('timing gaps and logging', () => {
 describe('stores', () => {
   test('LocalStore: the WAV lands on disk with its metadata', async () => {
     const root = tempDir('audex-local-store-');
-    cleanups.push(root.remove);
+    rigs.defer(root.remove);
     const store = new LocalStore({ root: root.dir });
-    rig = makeRig({ config, store, source: { durationMs: 500 } });
+    const rig = rigs.make({ config, store, source: { durationMs: 500 } });
     const { recorder } = rig;
     await recorder.init();
     const key = await recorder.start('local');
@@ -297,7 +291,7 @@ describe('stores', () => {
         return b;
       },
     };
-    rig = makeRig({ config, store, source: { durationMs: 300 } });
+    const rig = rigs.make({ config, store, source: { durationMs: 300 } });
     const { recorder } = rig;
     await recorder.init();
     const key = await recorder.start('room-1');

@@ -6,6 +6,7 @@ import { SyntheticSource, type SyntheticSourceOptions } from '@audex/capture';
 import { parseWavHeader } from '@audex/codec';
 import { type AudioConfig, fromFloat32, type SampleFormat } from '@audex/pcm';
 import { MemoryStore, type Store } from '@audex/store';
+import { afterEach } from 'vitest';
 import { AudioRecorder, type AudioRecorderOptions } from '../src/index.js';
 
 /** A deterministic, non-periodic-looking test signal: two tones whose sum never repeats in a test. */
@@ -43,16 +44,17 @@ export interface Rig {
   cleanup(): Promise<void>;
 }
 
+/** What {@link makeRig} builds the rig from. */
+export interface RigOptions {
+  config?: Partial<AudioConfig>;
+  source?: SyntheticSourceOptions;
+  recorder?: Omit<AudioRecorderOptions, 'source' | 'spoolDir'>;
+  store?: Store;
+  startTime?: number;
+}
+
 /** A recorder on a MemoryStore (unless given) with a fast SyntheticSource playing `testSignal`. */
-export function makeRig(
-  options: {
-    config?: Partial<AudioConfig>;
-    source?: SyntheticSourceOptions;
-    recorder?: Omit<AudioRecorderOptions, 'source' | 'spoolDir'>;
-    store?: Store;
-    startTime?: number;
-  } = {},
-): Rig {
+export function makeRig(options: RigOptions = {}): Rig {
   const spool = tempDir();
   const store = options.store ?? new MemoryStore();
   const source = new SyntheticSource({ generate: testSignal, speed: 0, ...options.source });
@@ -70,6 +72,37 @@ export function makeRig(
     async cleanup() {
       await recorder.close().catch(() => {});
       spool.remove();
+    },
+  };
+}
+
+/** The per-test rigs and cleanups of one test file (see {@link rigsPerTest}). */
+export interface RigsPerTest {
+  /** Makes a rig (as {@link makeRig}) that is closed and whose spool is removed after the current test. */
+  make(options?: RigOptions): Rig;
+  /** Runs `cleanup` after the current test, once its rigs are closed. */
+  defer(cleanup: () => unknown): void;
+}
+
+/**
+ * Per-test teardown for a test file; call it once at the file's top level. After each test every
+ * rig made through `make` is closed (in order), then every `defer`red cleanup runs (in order).
+ */
+export function rigsPerTest(): RigsPerTest {
+  const rigs: Rig[] = [];
+  const deferred: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const rig of rigs.splice(0)) await rig.cleanup();
+    for (const cleanup of deferred.splice(0)) await cleanup();
+  });
+  return {
+    make(options) {
+      const rig = makeRig(options);
+      rigs.push(rig);
+      return rig;
+    },
+    defer(cleanup) {
+      deferred.push(cleanup);
     },
   };
 }

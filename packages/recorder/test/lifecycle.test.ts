@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { RecorderStatus } from '../src/index.js';
-import { expectedPcm, makeRig, type Rig, waitForFrames, wavData } from './helpers.js';
+import { expectedPcm, rigsPerTest, waitForFrames, wavData } from './helpers.js';
 
-let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.cleanup();
-  rig = undefined;
-});
+const rigs = rigsPerTest();
 
 describe('AudioRecorder lifecycle', () => {
   test('moves idle → initialized → recording → stopping → initialized → closed, one event per change', async () => {
-    rig = makeRig({ source: { durationMs: 500 } });
+    const rig = rigs.make({ source: { durationMs: 500 } });
     const { recorder } = rig;
     const seen: string[] = [];
     recorder.on('stateChange', ({ from, to }) => seen.push(`${from}>${to}`));
@@ -32,7 +28,7 @@ describe('AudioRecorder lifecycle', () => {
   });
 
   test('start() returns audex/<prefixes>/<uuid>.wav and currentSegmentKey names it', async () => {
-    rig = makeRig();
+    const rig = rigs.make();
     const { recorder } = rig;
     await recorder.init();
     expect(recorder.currentSegmentKey).toBeNull();
@@ -47,7 +43,7 @@ describe('AudioRecorder lifecycle', () => {
 
   test('stop() uploads a WAV holding exactly the captured samples, with the reference metadata keys', async () => {
     const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
-    rig = makeRig({ config, source: { durationMs: 2000, startTime: Date.UTC(2026, 0, 1, 12) } });
+    const rig = rigs.make({ config, source: { durationMs: 2000, startTime: Date.UTC(2026, 0, 1, 12) } });
     const { recorder, store } = rig;
     await recorder.init();
     const key = await recorder.start('test');
@@ -85,7 +81,7 @@ describe('AudioRecorder lifecycle', () => {
   });
 
   test('stop({ frames: false }) stores everything but returns empty frames', async () => {
-    rig = makeRig({ source: { durationMs: 300 } });
+    const rig = rigs.make({ source: { durationMs: 300 } });
     const { recorder, store } = rig;
     await recorder.init();
     const key = await recorder.start();
@@ -100,7 +96,7 @@ describe('AudioRecorder lifecycle', () => {
     'records %s stereo at 48 kHz and stores it bit-exact',
     async (format) => {
       const config = { format, channels: 2, rate: 48_000, chunk: 480 };
-      rig = makeRig({ config, source: { durationMs: 250 } });
+      const rig = rigs.make({ config, source: { durationMs: 250 } });
       const { recorder, store } = rig;
       await recorder.init();
       const key = await recorder.start();
@@ -119,7 +115,7 @@ describe('AudioRecorder lifecycle', () => {
   );
 
   test('close() stops and stores an active recording; await using closes at scope end', async () => {
-    rig = makeRig({ source: { durationMs: 200 } });
+    const rig = rigs.make({ source: { durationMs: 200 } });
     const { recorder, store } = rig;
     let key = '';
     {
@@ -134,7 +130,7 @@ describe('AudioRecorder lifecycle', () => {
   });
 
   test('a second recording clears the first one’s frames, and each is stored under its own key', async () => {
-    rig = makeRig({ source: { durationMs: 100 } });
+    const rig = rigs.make({ source: { durationMs: 100 } });
     const { recorder, store } = rig;
     await recorder.init();
     const first = await recorder.start();
@@ -149,7 +145,7 @@ describe('AudioRecorder lifecycle', () => {
   });
 
   test('emits a level per chunk with peak and RMS per channel', async () => {
-    rig = makeRig({
+    const rig = rigs.make({
       config: { channels: 2, chunk: 1600 },
       source: { durationMs: 100, generate: (_f, c) => (c === 0 ? 0.5 : -0.25) },
     });

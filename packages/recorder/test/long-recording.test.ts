@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
 import { LocalStore } from '@audex/store';
-import { afterEach, expect, test } from 'vitest';
-import { expectedPcm, makeRig, type Rig, tempDir, waitForFrames, wavData } from './helpers.js';
+import { expect, test } from 'vitest';
+import { expectedPcm, rigsPerTest, tempDir, waitForFrames, wavData } from './helpers.js';
 
-let rig: Rig | undefined;
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await rig?.cleanup();
-  rig = undefined;
-  for (const c of cleanups.splice(0)) c();
-});
+const rigs = rigsPerTest();
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1, 8);
@@ -32,11 +26,11 @@ async function digest(
 
 test('an hour of 16 kHz audio from a fast source: concurrent streams, segments from disk and RAM, one WAV', async () => {
   const root = tempDir('audex-long-');
-  cleanups.push(root.remove);
+  rigs.defer(root.remove);
   const store = new LocalStore({ root: root.dir });
   // Two tones, cheaper to generate than the default signal for 57.6 M samples.
   const generate = (f: number, _c: number, r: number): number => 0.3 * Math.sin((2 * Math.PI * 500 * f) / r);
-  rig = makeRig({
+  const rig = rigs.make({
     config,
     store,
     source: { durationMs: HOUR, startTime: T0, generate },

@@ -1,22 +1,16 @@
 import { S3Store } from '@audex/store/s3';
 import { startS3Server } from '@audex/test-utils/s3-server';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { RecorderError } from '../src/index.js';
-import { expectedPcm, makeRig, type Rig, waitForFrames, wavData } from './helpers.js';
+import { expectedPcm, rigsPerTest, waitForFrames, wavData } from './helpers.js';
 
-let rig: Rig | undefined;
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await rig?.cleanup();
-  rig = undefined;
-  for (const c of closers.splice(0)) await c();
-});
+const rigs = rigsPerTest();
 
 const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
 
 test('S3 end to end: stored over HTTP, server down at stop() rejects, recover() saves it once the server is back', async () => {
   const server = await startS3Server();
-  closers.push(() => server.close());
+  rigs.defer(() => server.close());
   const store = new S3Store({
     bucket: server.bucket,
     endpoint: server.endpoint,
@@ -25,7 +19,7 @@ test('S3 end to end: stored over HTTP, server down at stop() rejects, recover() 
     credentials: server.credentials,
     maxAttempts: 1,
   });
-  rig = makeRig({ config, store, source: { durationMs: 1000, startTime: Date.UTC(2026, 0, 1) } });
+  const rig = rigs.make({ config, store, source: { durationMs: 1000, startTime: Date.UTC(2026, 0, 1) } });
   const { recorder } = rig;
   await recorder.init();
 

@@ -1,27 +1,22 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { RecorderWarning } from '../src/index.js';
 import {
   dominantFrequency,
   expectedPcm,
   ffmpegDecode,
-  makeRig,
-  type Rig,
+  rigsPerTest,
   waitForFrames,
   wavData,
 } from './helpers.js';
 
-let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.cleanup();
-  rig = undefined;
-});
+const rigs = rigsPerTest();
 
 const T0 = Date.UTC(2026, 0, 1, 9);
 const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
 
 describe('AudioRecorder.segment()', () => {
   test('returns exactly the samples of the range as a WAV, during recording and after stop()', async () => {
-    rig = makeRig({ config, source: { durationMs: 3000, startTime: T0, speed: 4 } });
+    const rig = rigs.make({ config, source: { durationMs: 3000, startTime: T0, speed: 4 } });
     const { recorder } = rig;
     await recorder.init();
     await recorder.start();
@@ -40,7 +35,11 @@ describe('AudioRecorder.segment()', () => {
   });
 
   test('reads across the RAM/disk boundary: old audio from the spool, recent from memory', async () => {
-    rig = makeRig({ config, source: { durationMs: 6000, startTime: T0 }, recorder: { memoryMs: 500 } });
+    const rig = rigs.make({
+      config,
+      source: { durationMs: 6000, startTime: T0 },
+      recorder: { memoryMs: 500 },
+    });
     const { recorder } = rig;
     await recorder.init();
     await recorder.start();
@@ -52,7 +51,7 @@ describe('AudioRecorder.segment()', () => {
   });
 
   test('a partly overlapping range is clamped to the recording, with a warning', async () => {
-    rig = makeRig({ config, source: { durationMs: 1000, startTime: T0 } });
+    const rig = rigs.make({ config, source: { durationMs: 1000, startTime: T0 } });
     const { recorder } = rig;
     const warnings: RecorderWarning[] = [];
     recorder.on('warning', (w) => warnings.push(w));
@@ -69,7 +68,7 @@ describe('AudioRecorder.segment()', () => {
 
   test('encodes to MP3, Opus and PCM with other rates and channels', async () => {
     const stereo = { rate: 48_000, channels: 2, format: 'int24' as const, chunk: 480 };
-    rig = makeRig({
+    const rig = rigs.make({
       config: stereo,
       source: {
         durationMs: 2000,

@@ -1,30 +1,25 @@
 import { type Codec, type Encoder, registerCodec, unregisterCodec } from '@audex/codec';
 import { concatBytes } from '@audex/pcm';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { RecorderWarning } from '../src/index.js';
 import {
   collect,
   dominantFrequency,
   expectedPcm,
   ffmpegDecode,
-  makeRig,
-  type Rig,
+  rigsPerTest,
   waitForFrames,
   wavData,
 } from './helpers.js';
 
-let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.cleanup();
-  rig = undefined;
-});
+const rigs = rigsPerTest();
 
 const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 512 };
 
 describe('AudioRecorder.stream()', () => {
   test('the PCM stream concatenated equals the stored recording, tail flushed at stop()', async () => {
     // 2.5 s is not a whole number of 1500-frame stream chunks: the last one is partial.
-    rig = makeRig({ config, source: { durationMs: 2500, speed: 8 } });
+    const rig = rigs.make({ config, source: { durationMs: 2500, speed: 8 } });
     const { recorder, store } = rig;
     await recorder.init();
     const key = await recorder.start();
@@ -41,7 +36,7 @@ describe('AudioRecorder.stream()', () => {
   });
 
   test('several concurrent streams each get the whole recording, a slow one included', async () => {
-    rig = makeRig({ config, source: { durationMs: 3000 } });
+    const rig = rigs.make({ config, source: { durationMs: 3000 } });
     const { recorder } = rig;
     await recorder.init();
     await recorder.start();
@@ -65,7 +60,7 @@ describe('AudioRecorder.stream()', () => {
 
   test("from: 'now' streams only audio captured after the call; from: a time starts there", async () => {
     const startTime = Date.UTC(2026, 0, 1);
-    rig = makeRig({ config, source: { durationMs: 2000, speed: 4, startTime } });
+    const rig = rigs.make({ config, source: { durationMs: 2000, speed: 4, startTime } });
     const { recorder } = rig;
     await recorder.init();
     await recorder.start();
@@ -83,7 +78,7 @@ describe('AudioRecorder.stream()', () => {
   });
 
   test('an aborted signal ends the stream cleanly, without an error', async () => {
-    rig = makeRig({ config, source: { speed: 1 } });
+    const rig = rigs.make({ config, source: { speed: 1 } });
     const { recorder } = rig;
     await recorder.init();
     await recorder.start();
@@ -101,7 +96,7 @@ describe('AudioRecorder.stream()', () => {
   });
 
   test('with no recording running it ends at once and emits a warning', async () => {
-    rig = makeRig({ config });
+    const rig = rigs.make({ config });
     const { recorder } = rig;
     await recorder.init();
     const warnings: RecorderWarning[] = [];
@@ -111,7 +106,7 @@ describe('AudioRecorder.stream()', () => {
   });
 
   test('WAV chunks are standalone files, as in the reference', async () => {
-    rig = makeRig({ config, source: { durationMs: 1000 } });
+    const rig = rigs.make({ config, source: { durationMs: 1000 } });
     const { recorder } = rig;
     await recorder.init();
     await recorder.start();
@@ -129,7 +124,7 @@ describe('AudioRecorder.stream()', () => {
 
   test('resamples and mixes down: 48 kHz stereo capture streamed as 16 kHz mono PCM keeps the tone', async () => {
     const stereo = { rate: 48_000, channels: 2, format: 'float32' as const, chunk: 960 };
-    rig = makeRig({
+    const rig = rigs.make({
       config: stereo,
       source: { durationMs: 1000, generate: (f, _c, r) => 0.5 * Math.sin((2 * Math.PI * 1000 * f) / r) },
     });
@@ -152,7 +147,7 @@ describe('AudioRecorder.stream()', () => {
     '%s stream chunks concatenate to one file ffmpeg decodes cleanly, tone and length kept',
     async (format, ext) => {
       const cfg = { rate: 48_000, channels: 1, format: 'int16' as const, chunk: 960 };
-      rig = makeRig({
+      const rig = rigs.make({
         config: cfg,
         source: { durationMs: 3000, generate: (f, _c, r) => 0.5 * Math.sin((2 * Math.PI * 440 * f) / r) },
       });
@@ -195,7 +190,7 @@ describe('AudioRecorder.stream()', () => {
     };
     registerCodec(hexCodec);
     try {
-      rig = makeRig({ config, source: { durationMs: 500, startTime: Date.UTC(2026, 0, 1) } });
+      const rig = rigs.make({ config, source: { durationMs: 500, startTime: Date.UTC(2026, 0, 1) } });
       const { recorder } = rig;
       await recorder.init();
       await recorder.start();
@@ -233,7 +228,7 @@ describe('AudioRecorder.stream()', () => {
       },
     });
     try {
-      rig = makeRig({ config, source: { durationMs: 500, startTime: Date.UTC(2026, 0, 1) } });
+      const rig = rigs.make({ config, source: { durationMs: 500, startTime: Date.UTC(2026, 0, 1) } });
       const { recorder } = rig;
       await recorder.init();
       await recorder.start();
