@@ -93,7 +93,7 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
     return this.overflows;
   }
 
-  /** Milliseconds the last successful `start()` waited for audio to flow (NaN before any). */
+  /** Milliseconds the last successful `start()` took from opening the stream to resolving: the audio system's start-up plus the ~120 ms clock warm-up (NaN before any). */
   get startLatencyMs(): number {
     return this.startLatency;
   }
@@ -120,7 +120,9 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
   }
 
   /**
-   * Opens the input and resolves once audio is really flowing (the first callback delivered data).
+   * Opens the input and resolves once audio is really flowing (callbacks deliver data; a ~120 ms
+   * warm-up fixes the sample clock's anchor). Audio starts with the frame the sample clock puts at
+   * the instant it resolves: anything captured before is dropped.
    *
    * @throws {CaptureError} `INVALID_STATE` when not idle; `INVALID_CONFIG`/`DEVICE_NOT_FOUND` for a
    * bad config (listing the available inputs); `OPEN_FAILED` when PortAudio refuses the stream;
@@ -372,8 +374,9 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
   private drain: ((stopAt: number) => Promise<void>) | undefined;
 
   /**
-   * Stops capturing: delivers what is already captured (a last partial chunk included), closes the
-   * stream and resolves. Resolves also when idle, and after a fault (even with the audio server gone).
+   * Stops capturing: delivers every frame captured up to the instant `stop()` is called, by the
+   * sample clock (waiting at most 300 ms for them to come through the input latency; a last partial
+   * chunk included) and nothing after, closes the stream and resolves. Resolves also when idle, and after a fault (even with the audio server gone).
    */
   async stop(): Promise<void> {
     const stopAt = Date.now();

@@ -28,6 +28,8 @@ interface Capture {
   resolvedAt: number;
   stoppedAt: number;
   frames: number;
+  /** Date.now() when the first chunk arrived (NaN if none). */
+  firstChunkAt: number;
 }
 
 async function captureFor(
@@ -38,9 +40,13 @@ async function captureFor(
 ): Promise<Capture> {
   const chunks: CapturedChunk[] = [];
   const errors: Error[] = [];
+  let firstChunkAt = Number.NaN;
   await source.start(
     config,
-    (c) => chunks.push(c),
+    (c) => {
+      if (chunks.length === 0) firstChunkAt = Date.now();
+      chunks.push(c);
+    },
     (e) => errors.push(e),
   );
   const resolvedAt = Date.now();
@@ -49,7 +55,14 @@ async function captureFor(
   await wait;
   const stoppedAt = Date.now();
   await source.stop();
-  return { chunks, errors, resolvedAt, stoppedAt, frames: chunks.reduce((n, c) => n + c.frames, 0) };
+  return {
+    chunks,
+    errors,
+    resolvedAt,
+    stoppedAt,
+    frames: chunks.reduce((n, c) => n + c.frames, 0),
+    firstChunkAt,
+  };
 }
 
 /** Onset time (ms epoch, by the chunk timestamps) of each tone, in 10 ms analysis steps. */
@@ -106,7 +119,7 @@ describe('PortAudioSource on the virtual microphone', () => {
     [1, 2].map((channels, j) => ({ format, channels, rate: rates[(i * 2 + j) % 3]! })),
   );
   it.each(matrix)(
-    '$format x $channels ch at $rate Hz: right byte lengths, every tone found in order 0.5 s apart, samples match elapsed time',
+    '$format x $channels ch at $rate Hz: first chunk within 200 ms, right byte lengths, every tone found in order 0.5 s apart, samples match elapsed time',
     async ({ format, channels, rate }) => {
       const source = new PortAudioSource();
       const config = resolveAudioConfig({ format, channels, rate, chunk: 1024 });
@@ -116,6 +129,9 @@ describe('PortAudioSource on the virtual microphone', () => {
       });
       expect(cap.errors).toEqual([]);
       expect(source.overflowCount).toBe(0);
+      expect(cap.firstChunkAt - cap.resolvedAt).toBeLessThan(200);
+      // the first chunk starts with the frame captured when start() resolved
+      expect(Math.abs(cap.chunks[0]!.time - cap.resolvedAt)).toBeLessThan(10);
       for (const c of cap.chunks)
         expect(c.data.byteLength).toBe(
           c.frames * channels * { int8: 1, int16: 2, int24: 3, int32: 4, float32: 4 }[format],
