@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { decodeAudio, getCodec, listFormats } from '@audex/codec';
+import { concatBytes } from '@audex/pcm';
 import { CliError } from '../cli-error.js';
 import { openStore, type StoreFlags } from '../store-options.js';
 import { parseTimeOffset } from '../time-value.js';
@@ -71,11 +72,10 @@ export async function getCommand(key: string, flags: GetFlags): Promise<void> {
       sampleFormat: 'float32',
       totalFrames: end - startFrame,
     });
-    const head = encoder.write(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
-    const tail = encoder.end();
-    result = new Uint8Array(head.byteLength + tail.byteLength);
-    result.set(head, 0);
-    result.set(tail, head.byteLength);
+    result = concatBytes([
+      encoder.write(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)),
+      encoder.end(),
+    ]);
   }
   if (flags.output) {
     await writeFile(flags.output, result);
