@@ -1,4 +1,5 @@
 import { bytesPerFrame, isSampleFormat, toFloat32 } from '@audex/pcm';
+import { WholeFrames } from './_whole-frames.js';
 import { CodecError } from './errors.js';
 import { createPcmTransform, type PcmTransform } from './pcm-transform.js';
 import type { EncoderOptions } from './types.js';
@@ -78,27 +79,20 @@ export function encoderInput(
     // Nothing to mix or resample: one conversion straight to float (measured: the general
     // transform's float→bytes→float round trip cost MP3 at 48 kHz stereo ~10% of its speed).
     const frameBytes = bytesPerFrame(sampleFormat, channels);
-    let pending = new Uint8Array(0);
+    const frames = new WholeFrames(frameBytes);
     return {
       rate,
       channels,
       expectedFrames,
       write(pcm) {
-        let data = pcm;
-        if (pending.length > 0) {
-          data = new Uint8Array(pending.length + pcm.length);
-          data.set(pending);
-          data.set(pcm, pending.length);
-        }
-        const whole = data.length - (data.length % frameBytes);
-        pending = data.slice(whole);
-        return whole === 0 ? EMPTY : toFloat32(data.subarray(0, whole), sampleFormat);
+        const whole = frames.take(pcm);
+        return whole.length === 0 ? EMPTY : toFloat32(whole, sampleFormat);
       },
       end() {
-        if (pending.length > 0) {
+        if (frames.pendingBytes > 0) {
           throw new CodecError(
             'CORRUPT_INPUT',
-            `${format} input ended with ${pending.length} bytes, not a whole ${frameBytes}-byte frame`,
+            `${format} input ended with ${frames.pendingBytes} bytes, not a whole ${frameBytes}-byte frame`,
             { format },
           );
         }

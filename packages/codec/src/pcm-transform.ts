@@ -1,4 +1,5 @@
 import { bytesPerFrame, fromFloat32, isSampleFormat, type SampleFormat, toFloat32 } from '@audex/pcm';
+import { WholeFrames } from './_whole-frames.js';
 import { CodecError } from './errors.js';
 import { type MixMatrix, mixChannels } from './mix.js';
 import { createResampler, type Resampler, type ResamplerQuality } from './resample.js';
@@ -86,7 +87,7 @@ export function createPcmTransform(options: PcmTransformOptions): PcmTransform {
   const remixing = from.channels !== to.channels || matrix !== undefined;
   if (matrix) mixChannels(new Float32Array(from.channels), from.channels, to.channels, matrix);
   const identity = !resampler && !remixing && from.sampleFormat === to.sampleFormat;
-  let pending = new Uint8Array(0);
+  const wholeFrames = new WholeFrames(frameBytes);
   let ended = false;
 
   const convert = (floats: Float32Array): Uint8Array => {
@@ -100,26 +101,18 @@ export function createPcmTransform(options: PcmTransformOptions): PcmTransform {
   return {
     write(pcm) {
       if (ended) throw new CodecError('ENCODER_ENDED', 'PCM transform written after end()');
-      let data = pcm;
-      if (pending.length > 0) {
-        data = new Uint8Array(pending.length + pcm.length);
-        data.set(pending);
-        data.set(pcm, pending.length);
-      }
-      const whole = data.length - (data.length % frameBytes);
-      pending = new Uint8Array(data.subarray(whole));
-      if (whole === 0) return new Uint8Array(0);
-      const frames = data.subarray(0, whole);
+      const frames = wholeFrames.take(pcm);
+      if (frames.length === 0) return new Uint8Array(0);
       if (identity) return new Uint8Array(frames);
       return convert(toFloat32(frames, from.sampleFormat));
     },
     end() {
       if (ended) throw new CodecError('ENCODER_ENDED', 'PCM transform ended twice');
       ended = true;
-      if (pending.length > 0) {
+      if (wholeFrames.pendingBytes > 0) {
         throw new CodecError(
           'CORRUPT_INPUT',
-          `PCM stream ended with ${pending.length} bytes, not a whole ${frameBytes}-byte frame`,
+          `PCM stream ended with ${wholeFrames.pendingBytes} bytes, not a whole ${frameBytes}-byte frame`,
         );
       }
       if (!resampler) return new Uint8Array(0);
