@@ -155,8 +155,7 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
           channelCount: channels,
           sampleFormat: NATIVE_FORMAT[format],
           sampleRate: rate,
-          // Callback size: small enough for a fine clock reading, never tiny.
-          framesPerBuffer: Math.max(64, Math.min(chunk, Math.round(rate * 0.025))),
+          framesPerBuffer: callbackFrames(rate),
           closeOnError: false,
           ringFrames: Math.ceil(rate * this.options.bufferSeconds),
           suggestedLatencyMs: Math.round(this.options.suggestedLatencyMs ?? 0),
@@ -407,6 +406,23 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
     this.currentStatus = to;
     this.emit('stateChange', error ? { from, to, error } : { from, to });
   }
+}
+
+/**
+ * PortAudio callback size: a whole number of milliseconds, at least 10 ms (a fine clock reading,
+ * ~100 callbacks/s at most). Measured on ALSA's pulse plugin: with periods that are not whole
+ * milliseconds (1024 frames at 48 kHz, 1103 at 44.1 kHz) it delivers ~0.1 % more frames than time
+ * passes and then resyncs with a ~25 ms jump, which the sample clock would have to chase; 10 and
+ * 25 ms periods keep the callback clock steady to 0.1 ms over minutes.
+ */
+function callbackFrames(rate: number): number {
+  if (!Number.isInteger(rate)) return Math.round(rate * 0.01);
+  let a = rate;
+  let b = 1000;
+  while (b !== 0) [a, b] = [b, a % b];
+  const stepMs = 1000 / a; // the shortest whole-ms period that is a whole number of frames
+  const ms = stepMs * Math.ceil(10 / stepMs);
+  return ms <= 50 ? (rate * ms) / 1000 : Math.round(rate * 0.01);
 }
 
 // Aborting a stream whose audio server died can hang inside ALSA: never wait more than 3 s.
