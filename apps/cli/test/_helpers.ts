@@ -8,21 +8,8 @@ export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: Buffer;
-  /** What the CLI itself wrote to stderr: the native audio stack's chatter (below) removed. */
+  /** What the CLI wrote to stderr (the native audio stack's device-scan chatter is silenced in @audex/capture's naudiodon patch). */
   stderr: string;
-}
-
-/**
- * Lines the system's ALSA and JACK libraries print straight to the process's stderr while
- * PortAudio probes devices (no sound card in CI containers, no JACK server): not the CLI's output.
- */
-const NATIVE_NOISE = /^(ALSA lib |Cannot connect to server|jack server is not running|JackShmReadWritePtr)/;
-
-function withoutNativeNoise(text: string): string {
-  return text
-    .split('\n')
-    .filter((line) => !NATIVE_NOISE.test(line) && line.trim() !== '')
-    .join('\n');
 }
 
 /** Starts the CLI with `args`; `env` is merged over this process's environment. */
@@ -43,9 +30,7 @@ export function finish(child: ChildProcess): Promise<CliResult> {
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code, signal) =>
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: withoutNativeNoise(err) }),
-    );
+    child.once('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: err }));
   });
 }
 

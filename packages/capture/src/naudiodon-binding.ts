@@ -66,6 +66,13 @@ export interface NaudiodonBinding {
   getDevices(): NativeDevice[];
   getHostAPIs(): NativeHostApis;
   create(options: { inOptions: NativeInputOptions }): NativeAudioIO;
+  /**
+   * The last (up to 8) messages libasound/libjack reported instead of printing them to stderr,
+   * oldest first; `create()` forgets earlier ones once its device scan is done, so after a
+   * failed `create()` they are what opening the stream said. Empty with `AUDEX_CAPTURE_DEBUG=1`
+   * (the libraries print natively then). Missing on an unpatched build.
+   */
+  diagnostics?(): string[];
 }
 
 let binding: NaudiodonBinding | undefined;

@@ -164,9 +164,10 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
       io.start();
     } catch (error) {
       this.setStatus('idle');
+      const said = loadNaudiodon().diagnostics?.() ?? [];
       throw new CaptureError(
         'OPEN_FAILED',
-        `cannot open input device ${device.index} "${device.name}" (${device.hostApi}) with ${format}, ${channels} ch, ${rate} Hz: ${(error as Error).message}; the device's default rate is ${device.defaultRate} Hz and it has ${device.channels} input channels`,
+        `cannot open input device ${device.index} "${device.name}" (${device.hostApi}) with ${format}, ${channels} ch, ${rate} Hz: ${(error as Error).message}; the device's default rate is ${device.defaultRate} Hz and it has ${device.channels} input channels${said.length > 0 ? `; the audio system said: ${said.join(' | ')}` : ''}`,
         { deviceIndex: device.index, cause: error },
       );
     }
