@@ -60,29 +60,37 @@ export function* sliceBytes(data: Uint8Array, chunkSize: number): Generator<Uint
 
 /**
  * Re-chunks an async iterable of byte chunks into chunks of exactly `chunkSize` bytes (the last one
- * may be shorter), copying into fresh buffers so callers may keep them.
+ * may be shorter). Whole `chunkSize` runs of an incoming chunk are yielded as views of it (no copy);
+ * only bytes that straddle incoming chunks are copied, into a fresh buffer. Callers may keep every
+ * chunk: a view is never written to again and a copy buffer is never reused.
  */
 export async function* rechunk(
   source: AsyncIterable<Uint8Array>,
   chunkSize: number,
 ): AsyncGenerator<Uint8Array> {
-  let pending = new Uint8Array(chunkSize);
+  let pending: Uint8Array | undefined;
   let filled = 0;
   for await (const chunk of source) {
     let offset = 0;
     while (offset < chunk.length) {
+      if (pending === undefined && chunk.length - offset >= chunkSize) {
+        yield chunk.subarray(offset, offset + chunkSize);
+        offset += chunkSize;
+        continue;
+      }
+      pending ??= new Uint8Array(chunkSize);
       const n = Math.min(chunkSize - filled, chunk.length - offset);
       pending.set(chunk.subarray(offset, offset + n), filled);
       filled += n;
       offset += n;
       if (filled === chunkSize) {
         yield pending;
-        pending = new Uint8Array(chunkSize);
+        pending = undefined;
         filled = 0;
       }
     }
   }
-  if (filled > 0) yield pending.subarray(0, filled);
+  if (pending !== undefined && filled > 0) yield pending.subarray(0, filled);
 }
 
 /** Compares two strings by their UTF-8 bytes (S3's key order). */

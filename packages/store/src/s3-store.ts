@@ -1,5 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   checkChunk,
@@ -17,7 +17,6 @@ import type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from '.
 import { validateKey, validatePrefix } from './validate-key.js';
 
 type ClientS3 = typeof import('@aws-sdk/client-s3');
-type LibStorage = typeof import('@aws-sdk/lib-storage');
 
 /** Options of {@link S3Store}. Anything not given comes from the standard AWS environment. */
 export interface S3StoreOptions {
@@ -52,11 +51,11 @@ export interface S3StoreOptions {
    */
   maxAttempts?: number;
   /**
-   * Size of each multipart part in bytes, at least 5 MiB (S3's minimum). Default 8 MiB. Peak memory
-   * of a streamed upload is about `partSize × (queueSize + 1)`.
+   * Size of each multipart part in bytes, at least 5 MiB (S3's minimum). Default 5 MiB. A streamed
+   * upload holds at most `queueSize + 1` part buffers of this size (allocated on demand, reused).
    */
   partSize?: number;
-  /** Parts uploaded in parallel by a streamed upload. Default 2. */
+  /** Parts a streamed upload sends in parallel (while one more buffer fills). Default 2. */
   queueSize?: number;
   /**
    * When the SDK adds CRC checksums to requests and validates them on responses. Default
@@ -89,8 +88,7 @@ const MAX_METADATA_BYTES = 2048;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 /**
- * A `Store` on any S3-compatible object store through `@aws-sdk/client-s3` and
- * `@aws-sdk/lib-storage`, loaded on first use (constructing an `S3Store` loads no SDK code).
+ * A `Store` on any S3-compatible object store through `@aws-sdk/client-s3`, loaded on first use (constructing an `S3Store` loads no SDK code).
  *
  * Metadata is one `x-amz-meta-audex-json` header (base64url JSON, so types and unicode survive;
  * `METADATA_TOO_LARGE` past S3's 2 KB). Streams upload as multipart uploads of `partSize` parts,
@@ -105,7 +103,7 @@ export class S3Store implements Store {
   readonly #options: S3StoreOptions;
   readonly #partSize: number;
   readonly #queueSize: number;
-  #sdk: Promise<{ s3: ClientS3; storage: LibStorage; client: S3Client }> | undefined;
+  #sdk: Promise<{ s3: ClientS3; client: S3Client }> | undefined;
   readonly #secrets = new Set<string>();
   /** Multipart uploads whose abort failed (e.g. the server was down); retried on the next upload. */
   readonly #pendingAborts = new Map<string, string>();
@@ -152,9 +150,9 @@ export class S3Store implements Store {
     this.#sdk = undefined;
   }
 
-  #load(): Promise<{ s3: ClientS3; storage: LibStorage; client: S3Client }> {
+  #load(): Promise<{ s3: ClientS3; client: S3Client }> {
     this.#sdk ??= (async () => {
-      const [s3, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+      const s3 = await import('@aws-sdk/client-s3');
       const o = this.#options;
       const envEndpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
       const region =
@@ -182,7 +180,7 @@ export class S3Store implements Store {
       } catch {
         // No credentials found: the first request reports it.
       }
-      return { s3, storage, client };
+      return { s3, client };
     })();
     return this.#sdk;
   }
@@ -233,75 +231,260 @@ export class S3Store implements Store {
     return this.#uploadStream(parts, key, headers);
   }
 
+  /**
+   * Streams `source` as a multipart upload (a single PutObject when it fits in one part). Chunks are
+   * copied into a fixed pool of `queueSize + 1` part buffers of `partSize` bytes, allocated on
+   * demand and reused: a buffer returns to the pool only once its UploadPart has settled, so the
+   * SDK never sends a buffer that is being refilled. Every part carries Content-MD5 and its ETag is
+   * checked; on any failure the multipart upload is aborted.
+   */
   async #uploadStream(
     source: AsyncIterable<Uint8Array>,
     key: string,
     headers: { Metadata?: Record<string, string>; ContentType?: string },
   ): Promise<string> {
-    const { storage, client } = await this.#load();
     await this.#flushPendingAborts();
-    const hashes = new PartHasher(this.#partSize);
-    let sourceError: { error: unknown } | undefined;
-    // Errors of the caller's stream are told apart from SDK errors (which Readable.from also
-    // throws into this generator when the upload fails).
-    async function* tap(): AsyncGenerator<Buffer> {
-      const iterator = source[Symbol.asyncIterator]();
-      let done = false;
-      try {
-        for (;;) {
-          let next: IteratorResult<Uint8Array>;
-          try {
-            next = await iterator.next();
-            if (!next.done) checkChunk(next.value, key);
-          } catch (error) {
-            done = true;
-            sourceError = { error };
-            throw error;
-          }
-          if (next.done) {
-            done = true;
-            return;
-          }
-          hashes.update(next.value);
-          yield Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-        }
-      } finally {
-        if (!done) await iterator.return?.();
+    const partSize = this.#partSize;
+    const poolSize = this.#queueSize + 1;
+    const free: Buffer[] = [];
+    let allocated = 0;
+    const whole = createHash('md5');
+    let total = 0;
+    let current: Buffer | undefined;
+    let filled = 0;
+    let uploadId: string | undefined;
+    let partCount = 0;
+    const parts: { PartNumber: number; ETag: string }[] = [];
+    const partMd5s: Buffer[] = [];
+    const inflight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+
+    const take = async (): Promise<Buffer> => {
+      while (free.length === 0 && allocated >= poolSize && inflight.size > 0 && failure === undefined) {
+        await Promise.race(inflight);
       }
-    }
-    const upload = new storage.Upload({
-      client,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: Readable.from(tap(), { objectMode: false }),
-        ...headers,
-      },
-      partSize: this.#partSize,
-      queueSize: this.#queueSize,
-      leavePartsOnError: false,
-    });
+      if (failure !== undefined) throw failure.error;
+      const reused = free.pop();
+      if (reused !== undefined) return reused;
+      allocated++;
+      return Buffer.allocUnsafeSlow(partSize);
+    };
+    const dispatch = async (buffer: Buffer, length: number): Promise<void> => {
+      uploadId ??= await this.#createMultipart(key, headers);
+      const id = uploadId;
+      const partNumber = ++partCount;
+      const body = buffer.subarray(0, length);
+      const md5 = createHash('md5').update(body).digest();
+      partMd5s[partNumber - 1] = md5;
+      const sending: Promise<void> = this.#uploadPart(key, id, partNumber, body, md5)
+        .then(
+          (etag) => {
+            parts[partNumber - 1] = { PartNumber: partNumber, ETag: etag };
+          },
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        )
+        .finally(() => {
+          inflight.delete(sending);
+          free.push(buffer);
+        });
+      inflight.add(sending);
+    };
+
+    const iterator = source[Symbol.asyncIterator]();
+    let exhausted = false;
     let etag: string | undefined;
+    let expected: string[];
     try {
-      const result = await upload.done();
-      etag = result.ETag;
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await iterator.next();
+          if (!next.done) checkChunk(next.value, key);
+        } catch (error) {
+          exhausted = true;
+          throw new SourceFailure(error);
+        }
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        const chunk = next.value;
+        whole.update(chunk);
+        total += chunk.length;
+        let offset = 0;
+        while (offset < chunk.length) {
+          // A full part is sent only when more bytes follow, so data of exactly one part is one PUT.
+          if (current !== undefined && filled === partSize) {
+            const full = current;
+            current = undefined;
+            await dispatch(full, filled);
+          }
+          if (current === undefined) {
+            current = await take();
+            filled = 0;
+          }
+          const n = Math.min(partSize - filled, chunk.length - offset);
+          current.set(chunk.subarray(offset, offset + n), filled);
+          filled += n;
+          offset += n;
+        }
+        if (failure !== undefined) throw failure.error;
+      }
+      const wholeMd5 = whole.digest();
+      if (uploadId === undefined) {
+        etag = await this.#putSingle(
+          key,
+          current?.subarray(0, filled) ?? new Uint8Array(0),
+          wholeMd5,
+          headers,
+        );
+        expected = [wholeMd5.toString('hex')];
+      } else {
+        if (current !== undefined && filled > 0) await dispatch(current, filled);
+        current = undefined;
+        while (inflight.size > 0) await Promise.race(inflight);
+        if (failure !== undefined) throw failure.error;
+        etag = await this.#completeMultipart(key, uploadId, parts);
+        const composite = createHash('md5').update(Buffer.concat(partMd5s)).digest('hex');
+        expected = [wholeMd5.toString('hex'), `${composite}-${partMd5s.length}`];
+      }
     } catch (cause) {
-      await this.#abortAfterFailure(upload.uploadId, key);
-      if (sourceError !== undefined) {
-        if (sourceError.error instanceof StoreError) throw sourceError.error;
+      await Promise.allSettled([...inflight]);
+      await this.#abortAfterFailure(uploadId, key);
+      if (cause instanceof SourceFailure) {
+        if (cause.error instanceof StoreError) throw cause.error;
         throw new StoreError(
           'UPLOAD_FAILED',
           `upload of ${JSON.stringify(key)} failed: the data stream threw`,
-          {
-            key,
-            cause: sourceError.error,
-          },
+          { key, cause: cause.error },
         );
       }
       throw this.#error(cause, 'upload', key, 'UPLOAD_FAILED');
+    } finally {
+      if (!exhausted) {
+        try {
+          await iterator.return?.();
+        } catch {
+          // The upload's own error is the one to report.
+        }
+      }
     }
-    await this.#verify(key, hashes.total, etag, hashes.etags());
+    await this.#verify(key, total, etag, expected);
     return key;
+  }
+
+  /** One PutObject with Content-MD5; resolves to the ETag. */
+  async #putSingle(
+    key: string,
+    body: Uint8Array,
+    md5: Buffer,
+    headers: { Metadata?: Record<string, string>; ContentType?: string },
+  ): Promise<string | undefined> {
+    const { s3, client } = await this.#load();
+    const result = await client.send(
+      new s3.PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.length,
+        ContentMD5: md5.toString('base64'),
+        ...headers,
+      }),
+    );
+    return result.ETag;
+  }
+
+  async #createMultipart(
+    key: string,
+    headers: { Metadata?: Record<string, string>; ContentType?: string },
+  ): Promise<string> {
+    const { s3, client } = await this.#load();
+    const result = await client.send(
+      new s3.CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ...headers }),
+    );
+    if (result.UploadId === undefined) {
+      throw new StoreError(
+        'UPLOAD_FAILED',
+        `could not upload ${JSON.stringify(key)}: the server started a multipart upload without an upload id`,
+        { key },
+      );
+    }
+    return result.UploadId;
+  }
+
+  /**
+   * One UploadPart with Content-MD5. Network errors, throttling and 5xx are retried by the SDK (the
+   * body is a buffer, so it can be sent again); a part the server stored with a different MD5
+   * (ETag mismatch, or `BadDigest`) is sent again here, with backoff, up to {@link PART_ATTEMPTS}
+   * times, then `INTEGRITY_ERROR`. Resolves to the part's ETag.
+   */
+  async #uploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+    md5: Buffer,
+  ): Promise<string> {
+    const { s3, client } = await this.#load();
+    const hex = md5.toString('hex');
+    for (let attempt = 1; ; attempt++) {
+      let etag: string | undefined;
+      try {
+        const result = await client.send(
+          new s3.UploadPartCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: body,
+            ContentLength: body.length,
+            ContentMD5: md5.toString('base64'),
+          }),
+        );
+        etag = result.ETag;
+      } catch (error) {
+        const name = errorName(error);
+        if ((name !== 'BadDigest' && name !== 'InvalidDigest') || attempt >= PART_ATTEMPTS) throw error;
+        await partBackoff(attempt);
+        continue;
+      }
+      if (etag === undefined) {
+        throw new StoreError(
+          'UPLOAD_FAILED',
+          `could not upload ${JSON.stringify(key)}: the server returned no ETag for part ${partNumber}`,
+          { key },
+        );
+      }
+      const got = etag.replace(/"/g, '').toLowerCase();
+      if (!/^[0-9a-f]{32}$/.test(got) || got === hex) return etag;
+      if (attempt >= PART_ATTEMPTS) {
+        throw new StoreError(
+          'INTEGRITY_ERROR',
+          `upload of ${JSON.stringify(key)}: the server's ETag ${got} of part ${partNumber} does not match the MD5 of the ${body.length} bytes sent (${PART_ATTEMPTS} attempts)`,
+          { key },
+        );
+      }
+      await partBackoff(attempt);
+    }
+  }
+
+  async #completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: { PartNumber: number; ETag: string }[],
+  ): Promise<string | undefined> {
+    const { s3, client } = await this.#load();
+    const result = await client.send(
+      new s3.CompleteMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+    return result.ETag;
   }
 
   /** Aborts a failed multipart upload; if even that fails, remembers it for the next upload. */
@@ -682,46 +865,18 @@ export class S3Store implements Store {
   }
 }
 
-/** Tracks the MD5 of the whole stream and of each `partSize` part, to predict the ETag. */
-class PartHasher {
-  total = 0;
-  readonly #partSize: number;
-  readonly #whole: Hash = createHash('md5');
-  #part: Hash = createHash('md5');
-  #inPart = 0;
-  readonly #parts: Buffer[] = [];
+/** A failure of the caller's data stream, told apart from S3 errors. */
+class SourceFailure {
+  constructor(readonly error: unknown) {}
+}
 
-  constructor(partSize: number) {
-    this.#partSize = partSize;
-  }
+/** Attempts per part when the server stores a part with a different MD5. */
+const PART_ATTEMPTS = 3;
 
-  update(chunk: Uint8Array): void {
-    this.total += chunk.length;
-    this.#whole.update(chunk);
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(this.#partSize - this.#inPart, chunk.length - offset);
-      this.#part.update(chunk.subarray(offset, offset + n));
-      this.#inPart += n;
-      offset += n;
-      if (this.#inPart === this.#partSize) {
-        this.#parts.push(this.#part.digest());
-        this.#part = createHash('md5');
-        this.#inPart = 0;
-      }
-    }
-  }
-
-  /** The ETags the server may report: plain MD5 (single PUT, or s3rver), or S3's multipart form. */
-  etags(): string[] {
-    const whole = this.#whole.digest('hex');
-    const parts = [...this.#parts];
-    if (this.#inPart > 0) parts.push(this.#part.digest());
-    // lib-storage sends a single PutObject unless the data exceeds one part.
-    if (parts.length <= 1) return [whole];
-    const composite = `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
-    return [whole, composite];
-  }
+/** Waits 100 ms × 2^(attempt − 1), ±50 % jitter, before a part is sent again. */
+function partBackoff(attempt: number): Promise<void> {
+  const ms = 100 * 2 ** (attempt - 1) * (0.5 + Math.random());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function* single(data: Uint8Array): AsyncGenerator<Uint8Array> {

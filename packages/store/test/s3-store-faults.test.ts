@@ -231,6 +231,108 @@ describe('S3Store faults', () => {
     }
   });
 
+  it('reuses a small pool of part buffers without mixing parts up (6 parts, 2 buffers)', async () => {
+    const proxy = await startProxy(() => undefined);
+    try {
+      const store = makeStore({ endpoint: proxy.endpoint, queueSize: 1 });
+      const key = 'audex/pool/six-parts.bin';
+      const piece = 1024 * 1024 - 7; // chunks straddle part boundaries
+      const whole = createHash('md5');
+      let sent = 0;
+      async function* source(): AsyncGenerator<Uint8Array> {
+        for (let i = 0; i < 27; i++) {
+          const chunk = randomBytes(piece);
+          whole.update(chunk);
+          sent += chunk.length;
+          yield chunk;
+        }
+      }
+      await store.uploadMultipart(source(), key, { pool: true });
+      const partPuts = proxy.requests.filter((r) => r.startsWith('PUT') && r.includes('partNumber='));
+      expect(partPuts).toHaveLength(Math.ceil(sent / (5 * 1024 * 1024)));
+      const back = await store.download(key);
+      expect(back.length).toBe(sent);
+      expect(createHash('md5').update(back).digest('hex')).toBe(whole.digest('hex'));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('sends a stream of exactly one part as a single PUT', async () => {
+    const proxy = await startProxy(() => undefined);
+    try {
+      const store = makeStore({ endpoint: proxy.endpoint });
+      const data = randomBytes(5 * 1024 * 1024);
+      await store.uploadMultipart(
+        (async function* () {
+          yield data.subarray(0, 1000);
+          yield data.subarray(1000);
+        })(),
+        'audex/pool/one-part.bin',
+      );
+      expect(proxy.requests.some((r) => r.includes('uploads'))).toBe(false);
+      expect(Buffer.from(await store.download('audex/pool/one-part.bin')).equals(data)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('sends a part again when the server stored it with a different MD5', async () => {
+    let corrupted = 0;
+    const proxy = await startProxy((req, body) => {
+      if (req.method === 'PUT' && req.url?.includes('partNumber=2') && corrupted < 2) {
+        corrupted++;
+        const bad = Buffer.from(body);
+        bad[0] = (bad[0] ?? 0) ^ 0xff;
+        return { body: bad };
+      }
+      return undefined;
+    });
+    try {
+      const store = makeStore({ endpoint: proxy.endpoint });
+      const data = randomBytes(12 * 1024 * 1024);
+      await store.uploadMultipart(
+        (async function* () {
+          for (let o = 0; o < data.length; o += 1024 * 1024) yield data.subarray(o, o + 1024 * 1024);
+        })(),
+        'audex/retry/part.bin',
+      );
+      expect(corrupted).toBe(2);
+      expect(proxy.requests.filter((r) => r.includes('partNumber=2'))).toHaveLength(3);
+      expect(Buffer.from(await store.download('audex/retry/part.bin')).equals(data)).toBe(true);
+      expect(await store.listIncompleteUploads('audex/retry/')).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('gives INTEGRITY_ERROR and aborts the upload when a part keeps arriving damaged', async () => {
+    const proxy = await startProxy((req, body) => {
+      if (req.method === 'PUT' && req.url?.includes('partNumber=1')) {
+        const bad = Buffer.from(body);
+        bad[0] = (bad[0] ?? 0) ^ 0xff;
+        return { body: bad };
+      }
+      return undefined;
+    });
+    try {
+      const store = makeStore({ endpoint: proxy.endpoint });
+      await expect(
+        store.uploadMultipart(
+          (async function* () {
+            for (let i = 0; i < 8; i++) yield randomBytes(1024 * 1024);
+          })(),
+          'audex/retry/damaged.bin',
+        ),
+      ).rejects.toMatchObject({ code: 'INTEGRITY_ERROR', message: expect.stringContaining('part 1') });
+      expect(proxy.requests.filter((r) => r.includes('partNumber=1'))).toHaveLength(3);
+      expect(await store.listIncompleteUploads('audex/retry/')).toEqual([]);
+      expect(await store.exists('audex/retry/damaged.bin')).toBe(false);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('detects a download cut short', async () => {
     const store = makeStore();
     await store.upload(randomBytes(100_000), 'audex/integrity/short');
