@@ -572,15 +572,46 @@ export class S3Store implements Store {
     }
   }
 
+  /**
+   * The whole object. With a `Content-Length` the received chunks are copied straight into one
+   * buffer of that size (no intermediate chunks, no final concatenation); otherwise they are
+   * collected and joined.
+   */
   async #downloadWhole(key: string): Promise<Uint8Array> {
+    const { body, length } = await this.#get(key);
+    const out = length === undefined ? undefined : new Uint8Array(length);
     const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of this.#stream(key, 1024 * 1024)) {
-      chunks.push(chunk);
-      total += chunk.length;
+    let received = 0;
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (out !== undefined) {
+          if (received + chunk.length > out.length) {
+            throw new StoreError(
+              'INTEGRITY_ERROR',
+              `download of ${JSON.stringify(key)} sent more than its ${out.length} bytes`,
+              { key },
+            );
+          }
+          out.set(chunk, received);
+        } else {
+          chunks.push(chunk);
+        }
+        received += chunk.length;
+      }
+    } catch (cause) {
+      throw this.#error(cause, 'download', key);
+    } finally {
+      body.destroy();
     }
-    if (chunks.length === 1) return chunks[0]!;
-    return concatBytes(chunks, total);
+    if (out === undefined) return concatBytes(chunks, received);
+    if (received !== out.length) {
+      throw new StoreError(
+        'INTEGRITY_ERROR',
+        `download of ${JSON.stringify(key)} was cut short: ${received} of ${out.length} bytes`,
+        { key },
+      );
+    }
+    return out;
   }
 
   async *#stream(key: string, chunkSize: number | undefined): AsyncGenerator<Uint8Array> {
