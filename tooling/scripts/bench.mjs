@@ -23,7 +23,6 @@ const workspaces = ['packages', 'apps']
   }))
   .filter(({ pkg }) => pkg?.scripts?.bench && (only.length === 0 || only.some((o) => pkg.name.includes(o))));
 
-const reports = [];
 let status = 0;
 for (const { dir, pkg } of workspaces) {
   const file = join(outDir, `${pkg.name.replace('@audex/', '')}.json`);
@@ -37,8 +36,13 @@ for (const { dir, pkg } of workspaces) {
     status = 1;
     console.error(`! ${pkg.name} bench exited with ${run.status}`);
   }
-  if (existsSync(file)) reports.push(JSON.parse(readFileSync(file, 'utf8')));
 }
+
+// The report covers every package: those not run this time (`pnpm bench store`) keep their last results.
+const reports = readdirSync(outDir)
+  .filter((f) => f.endsWith('.json') && f !== 'report.json')
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(outDir, f), 'utf8')));
 
 const when = new Date().toISOString();
 const lines = [
