@@ -54,7 +54,7 @@ export function captureConfig(flags: CaptureFlags, inputDeviceIndex: number | nu
   }
   const partial: Partial<AudioConfig> = {
     inputDeviceIndex,
-    ...(format !== undefined ? { format: format as SampleFormat } : {}),
+    ...(format !== undefined ? { sampleFormat: format as SampleFormat } : {}),
     ...(flags.rate !== undefined ? { rate: captureRate(flags.rate) } : {}),
     ...(flags.channels !== undefined ? { channels: positiveInteger(flags.channels, '--channels') } : {}),
   };

@@ -65,7 +65,7 @@ describe('device selection', () => {
 describe('capture flags', () => {
   test('are merged with the defaults', () => {
     expect(captureConfig({ rate: '48000', channels: '2', sampleFormat: 'float32' }, 3)).toEqual({
-      format: 'float32',
+      sampleFormat: 'float32',
       channels: 2,
       rate: 48000,
       chunk: 1024,

@@ -23,7 +23,12 @@ async function timeMs(fn: () => Promise<unknown>, runs: number, warmup = 3): Pro
 }
 
 async function buffered(minutes: number): Promise<FrameBuffer> {
-  const buffer = await FrameBuffer.create({ spoolDir: dir, format: 'float32', channels: 2, rate: RATE });
+  const buffer = await FrameBuffer.create({
+    spoolDir: dir,
+    sampleFormat: 'float32',
+    channels: 2,
+    rate: RATE,
+  });
   await feed(buffer, minutes, 10);
   await buffer.flush();
   return buffer;

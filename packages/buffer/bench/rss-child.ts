@@ -13,7 +13,7 @@ const yieldEvery = Number(process.argv[3] ?? 10);
 const dir = await mkdtemp(join(tmpdir(), 'audex-buffer-rss-'));
 const baseRssMb = process.memoryUsage().rss / 2 ** 20;
 const t = performance.now();
-const buffer = await FrameBuffer.create({ spoolDir: dir, format: 'float32', channels: 2, rate: RATE });
+const buffer = await FrameBuffer.create({ spoolDir: dir, sampleFormat: 'float32', channels: 2, rate: RATE });
 await feed(buffer, minutes, yieldEvery);
 await buffer.end();
 const seconds = (performance.now() - t) / 1000;

@@ -83,7 +83,7 @@ export class FrameBuffer {
   /** Recording id (journal files are named after it). */
   readonly id: string;
   /** Sample format of the stored frames. */
-  readonly format: SampleFormat;
+  readonly sampleFormat: SampleFormat;
   /** Interleaved channels per frame. */
   readonly channels: number;
   /** Nominal sample rate, Hz. */
@@ -114,7 +114,7 @@ export class FrameBuffer {
   #endPromise: Promise<void> | null = null;
 
   private constructor(
-    o: Pick<ResolvedOptions, 'id' | 'format' | 'channels' | 'rate' | 'meta' | 'spoolDir' | 'onError'>,
+    o: Pick<ResolvedOptions, 'id' | 'sampleFormat' | 'channels' | 'rate' | 'meta' | 'spoolDir' | 'onError'>,
     timeline: Timeline,
     journal: Journal,
     ring: BlockRing | null,
@@ -122,10 +122,10 @@ export class FrameBuffer {
     counts: { frameCount: number; capturedFrames: number; overflowCount: number; ended: boolean },
   ) {
     this.id = o.id;
-    this.format = o.format;
+    this.sampleFormat = o.sampleFormat;
     this.channels = o.channels;
     this.rate = o.rate;
-    this.bytesPerFrame = bytesPerFrame(o.format, o.channels);
+    this.bytesPerFrame = bytesPerFrame(o.sampleFormat, o.channels);
     this.meta = o.meta;
     this.spoolDir = o.spoolDir;
     this.#onError = o.onError;
@@ -148,14 +148,14 @@ export class FrameBuffer {
    */
   static async create(options: FrameBufferOptions): Promise<FrameBuffer> {
     const o = resolveOptions(options);
-    const bpf = bytesPerFrame(o.format, o.channels);
+    const bpf = bytesPerFrame(o.sampleFormat, o.channels);
     const blockFrames = Math.max(1, Math.round((o.rate * o.blockMs) / 1000));
     const capacity = Math.ceil(o.memoryMs / o.blockMs) + 1;
     const ring = new BlockRing(blockFrames * bpf, Math.max(2, capacity));
     const header: HeaderRecord = {
       version: 1,
       id: o.id,
-      format: o.format,
+      sampleFormat: o.sampleFormat,
       channels: o.channels,
       rate: o.rate,
       meta: o.meta,
@@ -180,7 +180,7 @@ export class FrameBuffer {
       return new FrameBuffer(
         {
           id: h.id,
-          format: h.format,
+          sampleFormat: h.sampleFormat,
           channels: h.channels,
           rate: h.rate,
           meta: h.meta,
@@ -266,7 +266,7 @@ export class FrameBuffer {
     if (data.byteLength !== frames * this.bytesPerFrame) {
       throw new BufferError(
         'INVALID_CHUNK',
-        `chunk.data has ${data.byteLength} bytes but ${frames} frames of ${this.channels}-channel ${this.format} take ${frames * this.bytesPerFrame}`,
+        `chunk.data has ${data.byteLength} bytes but ${frames} frames of ${this.channels}-channel ${this.sampleFormat} take ${frames * this.bytesPerFrame}`,
       );
     }
     if (typeof time !== 'number' || !Number.isFinite(time)) {

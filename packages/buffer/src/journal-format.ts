@@ -29,7 +29,7 @@ export const RecordType = {
 export interface HeaderRecord {
   version: 1;
   id: string;
-  format: SampleFormat;
+  sampleFormat: SampleFormat;
   channels: number;
   rate: number;
   meta: Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { isSampleFormat, MAX_CHANNELS, MAX_RATE, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
+import { type SampleFormat, shapeProblem } from '@audex/pcm';
 import { BufferError } from './errors.js';
 
 /** Options of {@link FrameBuffer.create}. */
@@ -11,7 +11,7 @@ export interface FrameBufferOptions {
    */
   id?: string;
   /** Sample format of appended chunks. Required. */
-  format: SampleFormat;
+  sampleFormat: SampleFormat;
   /** Interleaved channels per frame, 1 to 64. Required. */
   channels: number;
   /** Nominal sample rate in Hz, 1 to 768000. Required. */
@@ -38,7 +38,7 @@ export interface FrameBufferOptions {
 export interface ResolvedOptions {
   readonly spoolDir: string;
   readonly id: string;
-  readonly format: SampleFormat;
+  readonly sampleFormat: SampleFormat;
   readonly channels: number;
   readonly rate: number;
   readonly memoryMs: number;
@@ -90,11 +90,9 @@ export function resolveOptions(options: FrameBufferOptions): ResolvedOptions {
   if (typeof id !== 'string' || !ID_PATTERN.test(id) || id === '.' || id === '..') {
     throw bad(`id must be 1-128 characters of letters, digits, ".", "_" or "-", got ${show(id)}`);
   }
-  if (!isSampleFormat(options.format)) {
-    throw bad(`unsupported sample format ${show(options.format)}; allowed: ${SAMPLE_FORMATS.join(', ')}`);
-  }
-  const channels = inRange('channels', options.channels, 1, MAX_CHANNELS, true);
-  const rate = inRange('rate (Hz)', options.rate, 1, MAX_RATE, true);
+  const shape = shapeProblem(options);
+  if (shape) throw bad(shape.message);
+  const { channels, rate } = options;
   const blockMs = inRange('blockMs', options.blockMs ?? 1000, 10, 10_000, false);
   const memoryMs = inRange('memoryMs', options.memoryMs ?? 30_000, 0, 24 * 3600_000, false);
   const flushIntervalMs = inRange('flushIntervalMs', options.flushIntervalMs ?? 500, 10, 1000, false);
@@ -114,7 +112,7 @@ export function resolveOptions(options: FrameBufferOptions): ResolvedOptions {
   return Object.freeze({
     spoolDir: options.spoolDir,
     id,
-    format: options.format,
+    sampleFormat: options.sampleFormat,
     channels,
     rate,
     memoryMs,

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { bytesPerFrame, isSampleFormat, MAX_CHANNELS, MAX_RATE } from '@audex/pcm';
+import { bytesPerFrame, shapeProblem } from '@audex/pcm';
 import { BufferError } from './errors.js';
 import { type FrameBuffer, openRecoveredBuffer } from './frame-buffer.js';
 import { Journal } from './journal.js';
@@ -59,13 +59,7 @@ function isHeader(value: unknown): value is HeaderRecord {
     typeof h === 'object' &&
     h.version === 1 &&
     typeof h.id === 'string' &&
-    isSampleFormat(h.format) &&
-    Number.isInteger(h.channels) &&
-    h.channels! >= 1 &&
-    h.channels! <= MAX_CHANNELS &&
-    Number.isInteger(h.rate) &&
-    h.rate! >= 1 &&
-    h.rate! <= MAX_RATE &&
+    shapeProblem(h) === undefined &&
     h.meta !== null &&
     typeof h.meta === 'object'
   );
@@ -160,7 +154,7 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
     );
   }
   const header = headerRecord.value;
-  const bpf = bytesPerFrame(header.format, header.channels);
+  const bpf = bytesPerFrame(header.sampleFormat, header.channels);
   const timeline = new Timeline(header.rate);
   let frameCount = 0;
   let capturedFrames = 0;

@@ -14,7 +14,7 @@ const BPF = 4; // int16 stereo
 async function make(memoryMs = 100): Promise<FrameBuffer> {
   return FrameBuffer.create({
     spoolDir: dir,
-    format: 'int16',
+    sampleFormat: 'int16',
     channels: 2,
     rate: 1000,
     memoryMs,
@@ -141,7 +141,7 @@ describe('journal flushing', () => {
   test('the flush timer makes appended audio durable without an explicit flush', async () => {
     const buffer = await FrameBuffer.create({
       spoolDir: dir,
-      format: 'int16',
+      sampleFormat: 'int16',
       channels: 2,
       rate: 1000,
       flushIntervalMs: 20,

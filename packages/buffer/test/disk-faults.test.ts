@@ -38,7 +38,7 @@ test('a full disk surfaces as IO_ERROR from flush, onError and append once RAM i
   const errors: Error[] = [];
   const buffer = await FrameBuffer.create({
     spoolDir: dir,
-    format: 'int16',
+    sampleFormat: 'int16',
     channels: 1,
     rate: 1000,
     memoryMs: 200,

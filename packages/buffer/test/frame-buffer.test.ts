@@ -53,7 +53,7 @@ describe('FrameBuffer reads against a model', () => {
         const buffer = await FrameBuffer.create({
           spoolDir: dir,
           id: `run-${run++}`,
-          format: 'int16',
+          sampleFormat: 'int16',
           channels: cap.channels,
           rate: cap.rate,
           blockMs: cap.blockMs,
@@ -137,7 +137,7 @@ describe('FrameBuffer formats', () => {
       const rate = 8000;
       const buffer = await FrameBuffer.create({
         spoolDir: dir,
-        format,
+        sampleFormat: format,
         channels,
         rate,
         memoryMs: 200,
@@ -154,7 +154,7 @@ describe('FrameBuffer formats', () => {
       expect(await buffer.read(7000, 7680)).toEqual(all.subarray(7000 * bpf, 7680 * bpf)); // RAM only
       await buffer.end();
       const [rec] = await recoverJournals(dir);
-      expect(rec?.buffer.format).toBe(format);
+      expect(rec?.buffer.sampleFormat).toBe(format);
       expect(rec?.buffer.channels).toBe(channels);
       expect(await rec!.buffer.read(0, rec!.buffer.frameCount)).toEqual(all);
       expect(await readFile(join(dir, `${buffer.id}.pcm`))).toEqual(Buffer.from(all));
@@ -176,7 +176,7 @@ describe('FrameBuffer formats', () => {
     const buffer = await FrameBuffer.create({
       spoolDir: dir,
       id: 'rec-1',
-      format: 'int16',
+      sampleFormat: 'int16',
       channels: 1,
       rate: 16000,
       meta,
@@ -198,7 +198,7 @@ describe('FrameBuffer bad input', () => {
   async function filled(): Promise<FrameBuffer> {
     const buffer = await FrameBuffer.create({
       spoolDir: dir,
-      format: 'int16',
+      sampleFormat: 'int16',
       channels: 2,
       rate: 1000,
       memoryMs: 100,
@@ -209,8 +209,8 @@ describe('FrameBuffer bad input', () => {
   }
 
   test('rejects invalid options naming the value and what is allowed, creating nothing', async () => {
-    const base = { spoolDir: dir, format: 'int16', channels: 1, rate: 16000 } as const;
-    await expect(FrameBuffer.create({ ...base, format: 'int12' as SampleFormat })).rejects.toThrow(
+    const base = { spoolDir: dir, sampleFormat: 'int16', channels: 1, rate: 16000 } as const;
+    await expect(FrameBuffer.create({ ...base, sampleFormat: 'int12' as SampleFormat })).rejects.toThrow(
       /"int12".*int8, int16, int24, int32, float32/,
     );
     await expect(FrameBuffer.create({ ...base, channels: 0 })).rejects.toThrow(
@@ -233,12 +233,12 @@ describe('FrameBuffer bad input', () => {
     const a = await FrameBuffer.create({
       spoolDir: dir,
       id: 'same',
-      format: 'int16',
+      sampleFormat: 'int16',
       channels: 1,
       rate: 8000,
     });
     await expect(
-      FrameBuffer.create({ spoolDir: dir, id: 'same', format: 'int16', channels: 1, rate: 8000 }),
+      FrameBuffer.create({ spoolDir: dir, id: 'same', sampleFormat: 'int16', channels: 1, rate: 8000 }),
     ).rejects.toMatchObject({ code: 'IO_ERROR' });
     await a.clear();
   });
@@ -281,7 +281,7 @@ describe('FrameBuffer bad input', () => {
   });
 
   test('an empty buffer has no times and reads nothing', async () => {
-    const buffer = await FrameBuffer.create({ spoolDir: dir, format: 'int8', channels: 1, rate: 8000 });
+    const buffer = await FrameBuffer.create({ spoolDir: dir, sampleFormat: 'int8', channels: 1, rate: 8000 });
     expect(buffer.startTime).toBeNull();
     expect(buffer.endTime).toBeNull();
     expect(() => buffer.timeOf(0)).toThrow(expect.objectContaining({ code: 'OUT_OF_RANGE' }));

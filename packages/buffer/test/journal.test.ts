@@ -51,7 +51,7 @@ async function recording(id: string, chunks: number): Promise<Uint8Array> {
   const buffer = await FrameBuffer.create({
     spoolDir: dir,
     id,
-    format: 'int16',
+    sampleFormat: 'int16',
     channels: 2,
     rate: 1000,
     memoryMs: 100,
@@ -99,7 +99,7 @@ describe('crash recovery', () => {
     const buffer = await FrameBuffer.create({
       spoolDir: dir,
       id: 'g',
-      format: 'int16',
+      sampleFormat: 'int16',
       channels: 2,
       rate: 1000,
     });
@@ -290,7 +290,7 @@ describe('journal under interleaved appends, flushes and memory pressure', () =>
           const buffer = await FrameBuffer.create({
             spoolDir: dir,
             id,
-            format: 'int24',
+            sampleFormat: 'int24',
             channels: 3,
             rate: 2000,
             memoryMs,

@@ -6,8 +6,11 @@ import { PortAudioSource } from '../src/index.js';
 // Real capture through the PulseAudio virtual microphone: completeness, chunk pacing, CPU.
 const seconds = process.env.AUDEX_BENCH_QUICK === '1' ? 20 : 60;
 const configs: [string, AudioConfig][] = [
-  ['16 kHz mono int16', resolveAudioConfig({ format: 'int16', channels: 1, rate: 16000, chunk: 1024 })],
-  ['48 kHz stereo float32', resolveAudioConfig({ format: 'float32', channels: 2, rate: 48000, chunk: 1024 })],
+  ['16 kHz mono int16', resolveAudioConfig({ sampleFormat: 'int16', channels: 1, rate: 16000, chunk: 1024 })],
+  [
+    '48 kHz stereo float32',
+    resolveAudioConfig({ sampleFormat: 'float32', channels: 2, rate: 48000, chunk: 1024 }),
+  ],
 ];
 const mic = await startVirtualMic();
 const rows: (string | number)[][] = [];

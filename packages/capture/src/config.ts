@@ -1,4 +1,4 @@
-import { type AudioConfig, PcmError, resolveAudioConfig } from '@audex/pcm';
+import { type AudioConfig, type AudioConfigInput, PcmError, resolveAudioConfig } from '@audex/pcm';
 import { CaptureError } from './errors.js';
 import type { InputDevice } from './types.js';
 
@@ -9,7 +9,7 @@ import type { InputDevice } from './types.js';
  * @throws {CaptureError} `INVALID_CONFIG` or `DEVICE_NOT_FOUND`, naming the value and what is allowed.
  */
 export function resolveCaptureConfig(
-  partial: Partial<AudioConfig>,
+  partial: AudioConfigInput,
   devices: readonly InputDevice[],
 ): { config: Readonly<AudioConfig>; device: InputDevice } {
   let config: Readonly<AudioConfig>;

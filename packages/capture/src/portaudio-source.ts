@@ -140,7 +140,7 @@ export class PortAudioSource extends EventEmitter<CaptureEvents> implements Audi
       );
     }
     const { config: cfg, device } = resolveCaptureConfig(config, await this.listInputDevices());
-    const { rate, channels, chunk, format } = cfg;
+    const { rate, channels, chunk, sampleFormat: format } = cfg;
     const frameBytes = bytesPerFrame(format, channels);
     const narrowInt8 = format === 'int8';
     const chunkMs = (chunk / rate) * 1000;

@@ -104,7 +104,7 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
     this.setStatus('starting');
     this.overflows = 0;
     const o = this.options;
-    const { rate, channels, chunk, format } = cfg;
+    const { rate, channels, chunk, sampleFormat: format } = cfg;
     const generate =
       o.generate ??
       ((frame: number, _c: number, r: number) => 0.5 * Math.sin((2 * Math.PI * 440 * frame) / r));

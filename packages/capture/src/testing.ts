@@ -146,7 +146,7 @@ export function testAudioSource(
         const source = await factory();
         const base = resolveAudioConfig({ rate });
         const bad: [Partial<Record<keyof AudioConfig, unknown>>, RegExp][] = [
-          [{ format: 'int12' }, /int12.*int8, int16, int24, int32, float32/],
+          [{ sampleFormat: 'int12' }, /int12.*int8, int16, int24, int32, float32/],
           [{ rate: 0 }, /rate.*0/],
           [{ channels: 0 }, /channels.*0/],
           [{ chunk: 0 }, /chunk.*0/],

@@ -75,7 +75,7 @@ function toneOnsets(cap: Capture, config: AudioConfig): Map<number, number> {
   const times = new Float64Array(cap.frames);
   let at = 0;
   for (const c of cap.chunks) {
-    const ch0 = channelOf(toFloat32(c.data, config.format), config.channels, 0);
+    const ch0 = channelOf(toFloat32(c.data, config.sampleFormat), config.channels, 0);
     mono.set(ch0, at);
     for (let i = 0; i < c.frames; i++) times[at + i] = c.time + (i / config.rate) * 1000;
     at += c.frames;
@@ -90,7 +90,7 @@ function toneOnsets(cap: Capture, config: AudioConfig): Map<number, number> {
 describe('PortAudioSource on the virtual microphone', () => {
   it('captures 20 s of int16 mono 16 kHz: samples within 0.5 % of rate x elapsed, tones at the right times, no overflow', async () => {
     const source = new PortAudioSource();
-    const config = resolveAudioConfig({ format: 'int16', channels: 1, rate: 16000, chunk: 1024 });
+    const config = resolveAudioConfig({ sampleFormat: 'int16', channels: 1, rate: 16000, chunk: 1024 });
     let playStarted = 0;
     const cap = await captureFor(source, config, 20_000, async () => {
       await new Promise((r) => setTimeout(r, 1000));
@@ -153,7 +153,7 @@ describe('PortAudioSource on the virtual microphone', () => {
 
   it('loses no samples when the event loop blocks for 200 ms', async () => {
     const source = new PortAudioSource();
-    const config = resolveAudioConfig({ format: 'float32', channels: 2, rate: 48000, chunk: 1024 });
+    const config = resolveAudioConfig({ sampleFormat: 'float32', channels: 2, rate: 48000, chunk: 1024 });
     const cap = await captureFor(source, config, 2500, async () => {
       await new Promise((r) => setTimeout(r, 700));
       const t = performance.now();

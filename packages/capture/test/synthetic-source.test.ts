@@ -153,7 +153,7 @@ describe('SyntheticSource', () => {
 
   it('rejects an unknown format naming the allowed ones', async () => {
     source = new SyntheticSource();
-    const bad = { ...resolveAudioConfig(), format: 'int12' } as unknown as Parameters<
+    const bad = { ...resolveAudioConfig(), sampleFormat: 'int12' } as unknown as Parameters<
       SyntheticSource['start']
     >[0];
     await expect(
@@ -163,7 +163,7 @@ describe('SyntheticSource', () => {
         () => {},
       ),
     ).rejects.toThrow(
-      /^\[audex\/capture\] unsupported sample format "int12"; allowed: int8, int16, int24, int32, float32/,
+      /^\[audex\/capture\] sampleFormat "int12" is not a supported sample format; allowed: int8, int16, int24, int32, float32/,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { bytesPerFrame, isSampleFormat, toFloat32 } from '@audex/pcm';
+import { bytesPerFrame, shapeProblem, toFloat32 } from '@audex/pcm';
 import { WholeFrames } from './_whole-frames.js';
 import { CodecError } from './errors.js';
 import { createPcmTransform, type PcmTransform } from './pcm-transform.js';
@@ -44,27 +44,8 @@ export function encoderInput(
   maxChannels: number,
 ): EncoderInput {
   const { rate, channels, sampleFormat, totalFrames } = options ?? {};
-  if (!isSampleFormat(sampleFormat)) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `${format} sampleFormat must be int8, int16, int24, int32 or float32, got ${JSON.stringify(sampleFormat)}`,
-      { format },
-    );
-  }
-  if (!Number.isInteger(rate) || rate < 1000 || rate > 768_000) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `${format} rate must be an integer 1000..768000 Hz, got ${rate}`,
-      {
-        format,
-      },
-    );
-  }
-  if (!Number.isInteger(channels) || channels < 1 || channels > 255) {
-    throw new CodecError('INVALID_OPTIONS', `${format} channels must be an integer 1..255, got ${channels}`, {
-      format,
-    });
-  }
+  const problem = shapeProblem({ rate, channels, sampleFormat });
+  if (problem) throw new CodecError('INVALID_OPTIONS', `${format} ${problem.message}`, { format });
   if (totalFrames !== undefined && (!Number.isSafeInteger(totalFrames) || totalFrames < 0)) {
     throw new CodecError(
       'INVALID_OPTIONS',

@@ -1,3 +1,4 @@
+import { channelsProblem } from '@audex/pcm';
 import { CodecError } from './errors.js';
 
 /**
@@ -45,9 +46,8 @@ export function defaultMixMatrix(fromChannels: number, toChannels: number): numb
 }
 
 function checkChannels(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > 255) {
-    throw new CodecError('INVALID_OPTIONS', `${name} must be an integer in 1..255, got ${value}`);
-  }
+  const problem = channelsProblem(value, name);
+  if (problem) throw new CodecError('INVALID_OPTIONS', problem);
 }
 
 /**

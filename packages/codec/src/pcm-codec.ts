@@ -1,4 +1,4 @@
-import { bytesPerFrame, isSampleFormat, toFloat32 } from '@audex/pcm';
+import { bytesPerFrame, shapeProblem, toFloat32 } from '@audex/pcm';
 import { CodecError } from './errors.js';
 import type { Codec, DecodedAudio, DecodeOptions, Encoder, EncoderOptions } from './types.js';
 
@@ -6,27 +6,8 @@ function checkShape(
   options: { rate?: number; channels?: number; sampleFormat?: unknown },
   what: string,
 ): void {
-  if (!isSampleFormat(options.sampleFormat)) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `PCM ${what} needs sampleFormat int8, int16, int24, int32 or float32, got ${JSON.stringify(options.sampleFormat)}`,
-      { format: 'pcm' },
-    );
-  }
-  if (!Number.isInteger(options.rate) || (options.rate ?? 0) < 1) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `PCM ${what} needs rate, a positive integer of Hz, got ${options.rate}`,
-      {
-        format: 'pcm',
-      },
-    );
-  }
-  if (!Number.isInteger(options.channels) || (options.channels ?? 0) < 1 || (options.channels ?? 0) > 255) {
-    throw new CodecError('INVALID_OPTIONS', `PCM ${what} needs channels in 1..255, got ${options.channels}`, {
-      format: 'pcm',
-    });
-  }
+  const problem = shapeProblem(options);
+  if (problem) throw new CodecError('INVALID_OPTIONS', `PCM ${what}: ${problem.message}`, { format: 'pcm' });
 }
 
 /**

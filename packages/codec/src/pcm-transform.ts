@@ -1,18 +1,10 @@
-import { bytesPerFrame, fromFloat32, isSampleFormat, type SampleFormat, toFloat32 } from '@audex/pcm';
+import { bytesPerFrame, fromFloat32, type PcmShape, shapeProblem, toFloat32 } from '@audex/pcm';
 import { WholeFrames } from './_whole-frames.js';
 import { CodecError } from './errors.js';
 import { type MixMatrix, mixChannels } from './mix.js';
 import { createResampler, type Resampler, type ResamplerQuality } from './resample.js';
 
-/** The shape of a PCM stream: rate, interleaved channels and sample format. */
-export interface PcmShape {
-  /** Sample rate in Hz. */
-  rate: number;
-  /** Interleaved channels. */
-  channels: number;
-  /** Sample format of the bytes. */
-  sampleFormat: SampleFormat;
-}
+export type { PcmShape };
 
 /** Options of {@link createPcmTransform}. */
 export interface PcmTransformOptions {
@@ -43,24 +35,8 @@ export interface PcmTransform {
 }
 
 function checkShape(name: string, shape: PcmShape): void {
-  if (!shape || !isSampleFormat(shape.sampleFormat)) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `${name}.sampleFormat must be int8, int16, int24, int32 or float32, got ${JSON.stringify(shape?.sampleFormat)}`,
-    );
-  }
-  if (!Number.isInteger(shape.rate) || shape.rate < 1) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `${name}.rate must be a positive integer of Hz, got ${shape.rate}`,
-    );
-  }
-  if (!Number.isInteger(shape.channels) || shape.channels < 1 || shape.channels > 255) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `${name}.channels must be an integer in 1..255, got ${shape.channels}`,
-    );
-  }
+  const problem = shapeProblem(shape, `${name}.`);
+  if (problem) throw new CodecError('INVALID_OPTIONS', problem.message);
 }
 
 /**

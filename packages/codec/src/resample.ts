@@ -1,3 +1,4 @@
+import { channelsProblem, rateProblem } from '@audex/pcm';
 import { CodecError } from './errors.js';
 
 /**
@@ -141,12 +142,8 @@ function designFilter(up: number, down: number, preset: Preset): Filter {
 }
 
 function checkRate(name: string, value: number): void {
-  if (!Number.isInteger(value) || value <= 0 || value > 1_536_000) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `${name} must be an integer number of Hz in 1..1536000, got ${value}`,
-    );
-  }
+  const problem = rateProblem(value, name);
+  if (problem) throw new CodecError('INVALID_OPTIONS', problem);
 }
 
 /**
@@ -161,9 +158,8 @@ export function createResampler(options: ResamplerOptions): Resampler {
   const quality = options.quality ?? 'high';
   checkRate('fromRate', fromRate);
   checkRate('toRate', toRate);
-  if (!Number.isInteger(channels) || channels < 1 || channels > 255) {
-    throw new CodecError('INVALID_OPTIONS', `channels must be an integer in 1..255, got ${channels}`);
-  }
+  const channelProblem = channelsProblem(channels);
+  if (channelProblem) throw new CodecError('INVALID_OPTIONS', channelProblem);
   const preset = PRESETS[quality];
   if (!preset) {
     throw new CodecError(

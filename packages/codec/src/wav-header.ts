@@ -1,4 +1,4 @@
-import { BYTES_PER_SAMPLE, isSampleFormat, type SampleFormat } from '@audex/pcm';
+import { BYTES_PER_SAMPLE, type SampleFormat, shapeProblem } from '@audex/pcm';
 import { CodecError } from './errors.js';
 
 /** What a WAV header describes. */
@@ -84,31 +84,8 @@ function isExtensible(format: SampleFormat, channels: number): boolean {
 }
 
 function checkHeaderOptions(o: WavHeaderOptions): void {
-  if (!o || !isSampleFormat(o.sampleFormat)) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `WAV sampleFormat must be int8, int16, int24, int32 or float32, got ${JSON.stringify(o?.sampleFormat)}`,
-      { format: 'wav' },
-    );
-  }
-  if (!Number.isInteger(o.rate) || o.rate < 1 || o.rate > RIFF_MAX) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `WAV rate must be an integer in 1..4294967295 Hz, got ${o.rate}`,
-      {
-        format: 'wav',
-      },
-    );
-  }
-  if (!Number.isInteger(o.channels) || o.channels < 1 || o.channels > 0xffff) {
-    throw new CodecError(
-      'INVALID_OPTIONS',
-      `WAV channels must be an integer in 1..65535, got ${o.channels}`,
-      {
-        format: 'wav',
-      },
-    );
-  }
+  const problem = shapeProblem(o);
+  if (problem) throw new CodecError('INVALID_OPTIONS', `WAV ${problem.message}`, { format: 'wav' });
   if (o.frames !== undefined && (!Number.isSafeInteger(o.frames) || o.frames < 0)) {
     throw new CodecError(
       'INVALID_OPTIONS',

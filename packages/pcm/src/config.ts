@@ -1,69 +1,59 @@
+// Owns AudioConfig resolution: the reference defaults merged with a partial config, validated once.
 import { PcmError } from './errors.js';
-import { type AudioConfig, DEFAULT_AUDIO_CONFIG, SAMPLE_FORMATS, type SampleFormat } from './types.js';
-
-/** Highest sample rate audex accepts, in Hz. */
-export const MAX_RATE = 768_000;
-/** Highest channel count audex accepts. */
-export const MAX_CHANNELS = 64;
-
-/** True when `value` is one of the five supported sample formats. */
-export function isSampleFormat(value: unknown): value is SampleFormat {
-  return typeof value === 'string' && (SAMPLE_FORMATS as readonly string[]).includes(value);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return `a value of type ${typeof value}`;
-}
+import { chunkFramesProblem, describeValue, shapeProblem } from './shape.js';
+import { type AudioConfig, type AudioConfigInput, DEFAULT_AUDIO_CONFIG } from './types.js';
 
 /**
  * Merges a partial config with {@link DEFAULT_AUDIO_CONFIG} and validates it once, at the edge.
+ * The reference's spelling `format` is accepted for the sample format (it must agree with
+ * `sampleFormat` when both are given); the result only has `sampleFormat`.
  * Device indices are checked only for shape here; whether the device exists is the source's job.
  *
  * @throws {PcmError} `INVALID_CONFIG`, naming the bad value and what is allowed.
  */
-export function resolveAudioConfig(partial: Partial<AudioConfig> = {}): Readonly<AudioConfig> {
-  if (partial === null || typeof partial !== 'object') {
-    throw new PcmError('INVALID_CONFIG', `config must be an object, got ${describe(partial)}`);
+export function resolveAudioConfig(partial: AudioConfigInput = {}): Readonly<AudioConfig> {
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
+    throw new PcmError('INVALID_CONFIG', `config must be an object, got ${describeValue(partial)}`);
   }
-  const config = { ...DEFAULT_AUDIO_CONFIG, ...stripUndefined(partial) };
-  if (!isSampleFormat(config.format)) {
+  const { format, ...rest } = stripUndefined(partial);
+  if (format !== undefined && rest.sampleFormat !== undefined && format !== rest.sampleFormat) {
     throw new PcmError(
       'INVALID_CONFIG',
-      `unsupported sample format ${describe(config.format)}; allowed: ${SAMPLE_FORMATS.join(', ')}`,
-      { field: 'format' },
+      `format ${describeValue(format)} and sampleFormat ${describeValue(rest.sampleFormat)} disagree; give one of them (format is the reference's name for sampleFormat)`,
+      { field: 'sampleFormat' },
     );
   }
-  if (!Number.isInteger(config.channels) || config.channels < 1 || config.channels > MAX_CHANNELS) {
-    throw new PcmError(
-      'INVALID_CONFIG',
-      `channels must be an integer from 1 to ${MAX_CHANNELS}, got ${describe(config.channels)}`,
-      { field: 'channels' },
-    );
+  const config: AudioConfig = {
+    ...DEFAULT_AUDIO_CONFIG,
+    ...rest,
+    ...(format !== undefined && rest.sampleFormat === undefined ? { sampleFormat: format } : {}),
+  };
+  const shape = shapeProblem(config);
+  if (shape) {
+    const field =
+      shape.field === 'sampleFormat' && format !== undefined && partial.sampleFormat === undefined
+        ? 'format'
+        : shape.field;
+    throw new PcmError('INVALID_CONFIG', shape.message.replace(/^sampleFormat/, field), { field });
   }
-  if (!Number.isInteger(config.rate) || config.rate < 1 || config.rate > MAX_RATE) {
-    throw new PcmError(
-      'INVALID_CONFIG',
-      `rate must be an integer number of Hz from 1 to ${MAX_RATE}, got ${describe(config.rate)}`,
-      { field: 'rate' },
-    );
-  }
-  if (!Number.isInteger(config.chunk) || config.chunk < 1 || config.chunk > config.rate * 10) {
-    throw new PcmError(
-      'INVALID_CONFIG',
-      `chunk must be an integer number of frames from 1 to ${config.rate * 10} (10 s), got ${describe(config.chunk)}`,
-      { field: 'chunk' },
-    );
-  }
+  const chunk = chunkFramesProblem(config.chunk, config.rate);
+  if (chunk) throw new PcmError('INVALID_CONFIG', chunk, { field: 'chunk' });
   if (
     config.inputDeviceIndex !== null &&
     (!Number.isInteger(config.inputDeviceIndex) || config.inputDeviceIndex < 0)
   ) {
     throw new PcmError(
       'INVALID_CONFIG',
-      `inputDeviceIndex must be null (the default input) or a device index >= 0, got ${describe(config.inputDeviceIndex)}`,
+      `inputDeviceIndex must be null (the default input) or a device index >= 0, got ${describeValue(config.inputDeviceIndex)}`,
       { field: 'inputDeviceIndex' },
+    );
+  }
+  const unknown = Object.keys(rest).filter((k) => !(k in DEFAULT_AUDIO_CONFIG));
+  if (unknown.length > 0) {
+    throw new PcmError(
+      'INVALID_CONFIG',
+      `unknown config field ${describeValue(unknown[0])}; allowed: ${[...Object.keys(DEFAULT_AUDIO_CONFIG), 'format'].join(', ')}`,
+      { field: unknown[0] },
     );
   }
   return Object.freeze(config);

@@ -1,5 +1,5 @@
 export { concatBytes } from './bytes.js';
-export { isSampleFormat, MAX_CHANNELS, MAX_RATE, resolveAudioConfig } from './config.js';
+export { resolveAudioConfig } from './config.js';
 export { PcmError, type PcmErrorCode } from './errors.js';
 export {
   bytesPerFrame,
@@ -10,7 +10,22 @@ export {
   unpackInt24,
 } from './sample-format.js';
 export {
+  channelsProblem,
+  chunkFramesProblem,
+  describeValue,
+  isSampleFormat,
+  MAX_CHANNELS,
+  MAX_CHUNK_SECONDS,
+  MAX_RATE,
+  MIN_RATE,
+  type PcmShape,
+  rateProblem,
+  sampleFormatProblem,
+  shapeProblem,
+} from './shape.js';
+export {
   type AudioConfig,
+  type AudioConfigInput,
   AudioFormat,
   type AudioFrame,
   BYTES_PER_SAMPLE,

@@ -42,8 +42,8 @@ export type AudioFormat = (typeof AudioFormat)[keyof typeof AudioFormat];
 
 /** How audio is captured: the reference's `AudioConfig`, in TypeScript form. */
 export interface AudioConfig {
-  /** Sample format of captured audio. Default `'int16'`. */
-  readonly format: SampleFormat;
+  /** Sample format of captured audio. Default `'int16'`. (The reference calls it `format`.) */
+  readonly sampleFormat: SampleFormat;
   /** Number of interleaved channels, at least 1. Default `1`. */
   readonly channels: number;
   /** Sample rate in Hz (frames per second). Default `16000`. */
@@ -54,9 +54,19 @@ export interface AudioConfig {
   readonly inputDeviceIndex: number | null;
 }
 
+/**
+ * What `resolveAudioConfig` and `new AudioRecorder(store, config)` accept: any part of an
+ * {@link AudioConfig}; missing fields take the defaults. `format` is the reference's name for
+ * `sampleFormat` and is accepted as an alias (it must agree with `sampleFormat` when both are given).
+ */
+export type AudioConfigInput = Partial<AudioConfig> & {
+  /** The reference's name for {@link AudioConfig.sampleFormat}. */
+  readonly format?: SampleFormat;
+};
+
 /** The defaults of {@link AudioConfig}: int16, mono, 16 kHz, 1024-frame chunks, default device. */
 export const DEFAULT_AUDIO_CONFIG: Readonly<AudioConfig> = Object.freeze({
-  format: 'int16',
+  sampleFormat: 'int16',
   channels: 1,
   rate: 16_000,
   chunk: 1024,

@@ -14,7 +14,7 @@ const frames = minutes * 60 * rate;
 const store = new LocalStore({ root: join(dir, 'store') });
 const recorder = new AudioRecorder(
   store,
-  { format: 'float32', channels: 2, rate, chunk: 4800 },
+  { sampleFormat: 'float32', channels: 2, rate, chunk: 4800 },
   {
     spoolDir: join(dir, 'spool'),
     source: new SyntheticSource({

@@ -13,7 +13,7 @@ const store = new LocalStore({ root });
 {
   await using recorder = new AudioRecorder(
     store,
-    { rate: 16_000, channels: 1, format: 'int16' },
+    { rate: 16_000, channels: 1, sampleFormat: 'int16' },
     { source: new SyntheticSource({ speed: 4, durationMs: 2000 }), spoolDir: join(root, '.spool') },
   );
   const recovered = await recorder.init();

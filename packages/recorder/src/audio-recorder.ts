@@ -5,6 +5,7 @@ import { FrameBuffer, recoverJournals } from '@audex/buffer';
 import type { AudioSource, InputDevice } from '@audex/capture';
 import {
   type AudioConfig,
+  type AudioConfigInput,
   BYTES_PER_SAMPLE,
   type CapturedChunk,
   concatBytes,
@@ -105,7 +106,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
    * @throws {RecorderError} `INVALID_CONFIG` for a bad config (its `cause` is the `PcmError`),
    *   `INVALID_OPTIONS` for a bad store or option. Nothing is opened.
    */
-  constructor(store: Store, config: Partial<AudioConfig> = {}, options: AudioRecorderOptions = {}) {
+  constructor(store: Store, config: AudioConfigInput = {}, options: AudioRecorderOptions = {}) {
     const logger = options?.logger ?? SILENT;
     super((error, event) => logger.error({ err: error, event }, 'audex recorder event listener threw'));
     if (
@@ -276,7 +277,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
         buffer = await FrameBuffer.create({
           spoolDir,
           id,
-          format: this.config.format,
+          sampleFormat: this.config.sampleFormat,
           channels: this.config.channels,
           rate: this.config.rate,
           memoryMs: this.#options.memoryMs,
@@ -654,7 +655,10 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
       });
     }
     if (this.listenerCount('level') > 0) {
-      this.emit('level', measureLevels(chunk.data, this.config.format, this.config.channels, chunk.time));
+      this.emit(
+        'level',
+        measureLevels(chunk.data, this.config.sampleFormat, this.config.channels, chunk.time),
+      );
     }
   }
 

@@ -2,6 +2,7 @@ export type { AudioSource, InputDevice } from '@audex/capture';
 // The vocabulary a recorder user needs, re-exported so the facade alone is enough to get started.
 export {
   type AudioConfig,
+  type AudioConfigInput,
   AudioFormat,
   type AudioFrame,
   type CapturedChunk,

@@ -48,7 +48,7 @@ export function buildMetadata(
     started_at: new Date(start).toISOString(),
     ended_at: new Date(end).toISOString(),
     frame_count: buffer.frameCount,
-    sample_format: buffer.format,
+    sample_format: buffer.sampleFormat,
     overflow_count: buffer.overflowCount,
     gaps,
     gap_count: allGaps.length,

@@ -1,5 +1,5 @@
 import { type Codec, createPcmTransform, type Encoder, getCodec, type PcmShape } from '@audex/codec';
-import { type AudioConfig, isSampleFormat, MAX_CHANNELS, MAX_RATE, SAMPLE_FORMATS } from '@audex/pcm';
+import { type AudioConfig, shapeProblem } from '@audex/pcm';
 import { describeValue, RecorderError } from './errors.js';
 import type { OutputOptions } from './types.js';
 
@@ -45,29 +45,10 @@ export function resolveOutput(
     });
   }
   const channels = options.channels ?? capture.channels;
-  if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
-    throw new RecorderError(
-      'INVALID_OPTIONS',
-      `channels must be an integer from 1 to ${MAX_CHANNELS}, got ${describeValue(channels)}`,
-      { field: 'channels' },
-    );
-  }
   const rate = options.rate ?? capture.rate;
-  if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE) {
-    throw new RecorderError(
-      'INVALID_OPTIONS',
-      `rate must be an integer number of Hz from 1 to ${MAX_RATE}, got ${describeValue(rate)}`,
-      { field: 'rate' },
-    );
-  }
-  const sampleFormat = options.sampleFormat ?? capture.format;
-  if (!isSampleFormat(sampleFormat)) {
-    throw new RecorderError(
-      'INVALID_OPTIONS',
-      `sampleFormat must be one of ${SAMPLE_FORMATS.join(', ')}, got ${describeValue(sampleFormat)}`,
-      { field: 'sampleFormat' },
-    );
-  }
+  const sampleFormat = options.sampleFormat ?? capture.sampleFormat;
+  const shape = shapeProblem({ rate, channels, sampleFormat });
+  if (shape) throw new RecorderError('INVALID_OPTIONS', shape.message, { field: shape.field });
   const bitrate = options.bitrate;
   if (bitrate !== undefined && !(Number.isInteger(bitrate) && bitrate > 0)) {
     throw new RecorderError(
@@ -85,12 +66,12 @@ export function createConverter(capture: Readonly<AudioConfig>, spec: OutputSpec
   if (
     shape.rate === capture.rate &&
     shape.channels === capture.channels &&
-    shape.sampleFormat === capture.format
+    shape.sampleFormat === capture.sampleFormat
   ) {
     return passThrough;
   }
   return createPcmTransform({
-    from: { rate: capture.rate, channels: capture.channels, sampleFormat: capture.format },
+    from: { rate: capture.rate, channels: capture.channels, sampleFormat: capture.sampleFormat },
     to: shape,
   });
 }

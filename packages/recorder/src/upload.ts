@@ -16,12 +16,12 @@ export async function* wavFile(buffer: FrameBuffer): AsyncGenerator<Uint8Array, 
   yield encodeWavHeader({
     rate: buffer.rate,
     channels: buffer.channels,
-    sampleFormat: buffer.format,
+    sampleFormat: buffer.sampleFormat,
     frames: buffer.frameCount,
   });
   if (buffer.frameCount === 0) return;
   const pieces = buffer.stream({ chunkFrames: UPLOAD_CHUNK_FRAMES });
-  if (buffer.format !== 'int8') {
+  if (buffer.sampleFormat !== 'int8') {
     yield* pieces;
     return;
   }

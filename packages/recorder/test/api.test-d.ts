@@ -1,4 +1,4 @@
-import type { AudioConfig } from '@audex/pcm';
+import type { AudioConfigInput } from '@audex/pcm';
 import type { Store } from '@audex/store';
 import { describe, expectTypeOf, test } from 'vitest';
 import type {
@@ -16,7 +16,7 @@ describe('AudioRecorder public types', () => {
   test('constructor and the reference-parity methods', () => {
     expectTypeOf<ConstructorParameters<typeof Recorder>[0]>().toEqualTypeOf<Store>();
     expectTypeOf<ConstructorParameters<typeof Recorder>[1]>().toEqualTypeOf<
-      Partial<AudioConfig> | undefined
+      AudioConfigInput | undefined
     >();
     expectTypeOf<ConstructorParameters<typeof Recorder>[2]>().toEqualTypeOf<
       AudioRecorderOptions | undefined

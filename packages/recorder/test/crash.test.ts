@@ -69,7 +69,7 @@ test('a live recording in the spool is left alone; after a SIGKILL the next init
 
   const { info, data } = wavData(await store.download(key));
   expect(info.rate).toBe(16_000);
-  const config = { rate: 16_000, channels: 1, format: 'int16' as const };
+  const config = { rate: 16_000, channels: 1, sampleFormat: 'int16' as const };
   expect(Buffer.from(data).equals(Buffer.from(expectedPcm(0, rec!.frameCount, config)))).toBe(true);
   expect(await store.getMetadata(key)).toMatchObject({
     recovered: true,

@@ -9,7 +9,7 @@ import { collect, expectedPcm, rigsPerTest, tempDir, waitForFrames, wavData } fr
 
 const rigs = rigsPerTest();
 
-const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
+const config = { rate: 16_000, channels: 1, sampleFormat: 'int16' as const, chunk: 1024 };
 
 /** A MemoryStore whose uploads fail while `down` is true (the failure is injected, the store is real). */
 class FlakyStore extends MemoryStore {

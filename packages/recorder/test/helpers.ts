@@ -19,7 +19,7 @@ export function testSignal(frame: number, channel: number, rate: number): number
 export function expectedPcm(
   start: number,
   end: number,
-  config: Pick<AudioConfig, 'rate' | 'channels' | 'format'>,
+  config: Pick<AudioConfig, 'rate' | 'channels' | 'sampleFormat'>,
   signal = testSignal,
 ): Uint8Array {
   const { rate, channels } = config;
@@ -27,7 +27,7 @@ export function expectedPcm(
   for (let f = start; f < end; f++) {
     for (let c = 0; c < channels; c++) samples[(f - start) * channels + c] = signal(f, c, rate);
   }
-  return fromFloat32(samples, config.format as SampleFormat);
+  return fromFloat32(samples, config.sampleFormat as SampleFormat);
 }
 
 /** A temp directory removed by the returned function. */

@@ -42,7 +42,7 @@ describe('AudioRecorder lifecycle', () => {
   });
 
   test('stop() uploads a WAV holding exactly the captured samples, with the reference metadata keys', async () => {
-    const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
+    const config = { rate: 16_000, channels: 1, sampleFormat: 'int16' as const, chunk: 1024 };
     const rig = rigs.make({ config, source: { durationMs: 2000, startTime: Date.UTC(2026, 0, 1, 12) } });
     const { recorder, store } = rig;
     await recorder.init();
@@ -95,7 +95,7 @@ describe('AudioRecorder lifecycle', () => {
   test.each(['int8', 'int16', 'int24', 'int32', 'float32'] as const)(
     'records %s stereo at 48 kHz and stores it bit-exact',
     async (format) => {
-      const config = { format, channels: 2, rate: 48_000, chunk: 480 };
+      const config = { sampleFormat: format, channels: 2, rate: 48_000, chunk: 480 };
       const rig = rigs.make({ config, source: { durationMs: 250 } });
       const { recorder, store } = rig;
       await recorder.init();

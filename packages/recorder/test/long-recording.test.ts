@@ -7,7 +7,7 @@ const rigs = rigsPerTest();
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1, 8);
-const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 4000 };
+const config = { rate: 16_000, channels: 1, sampleFormat: 'int16' as const, chunk: 4000 };
 const FRAMES = 16_000 * 3600;
 
 async function digest(

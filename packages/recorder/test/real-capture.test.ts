@@ -56,7 +56,7 @@ test('real capture from the virtual mic: stored WAV, segment, PCM/MP3/Opus strea
   // No source given: the default PortAudioSource is loaded on first use.
   const recorder = new AudioRecorder(
     store,
-    { rate: RATE, channels: 1, format: 'int16', chunk: 1024 },
+    { rate: RATE, channels: 1, sampleFormat: 'int16', chunk: 1024 },
     { spoolDir: spool.dir },
   );
   try {

@@ -6,7 +6,7 @@ import { expectedPcm, rigsPerTest, waitForFrames, wavData } from './helpers.js';
 
 const rigs = rigsPerTest();
 
-const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
+const config = { rate: 16_000, channels: 1, sampleFormat: 'int16' as const, chunk: 1024 };
 
 test('S3 end to end: stored over HTTP, server down at stop() rejects, recover() saves it once the server is back', async () => {
   const server = await startS3Server();

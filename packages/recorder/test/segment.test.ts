@@ -12,7 +12,7 @@ import {
 const rigs = rigsPerTest();
 
 const T0 = Date.UTC(2026, 0, 1, 9);
-const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 1024 };
+const config = { rate: 16_000, channels: 1, sampleFormat: 'int16' as const, chunk: 1024 };
 
 describe('AudioRecorder.segment()', () => {
   test('returns exactly the samples of the range as a WAV, during recording and after stop()', async () => {
@@ -67,7 +67,7 @@ describe('AudioRecorder.segment()', () => {
   });
 
   test('encodes to MP3, Opus and PCM with other rates and channels', async () => {
-    const stereo = { rate: 48_000, channels: 2, format: 'int24' as const, chunk: 480 };
+    const stereo = { rate: 48_000, channels: 2, sampleFormat: 'int24' as const, chunk: 480 };
     const rig = rigs.make({
       config: stereo,
       source: {

@@ -14,7 +14,7 @@ import {
 
 const rigs = rigsPerTest();
 
-const config = { rate: 16_000, channels: 1, format: 'int16' as const, chunk: 512 };
+const config = { rate: 16_000, channels: 1, sampleFormat: 'int16' as const, chunk: 512 };
 
 describe('AudioRecorder.stream()', () => {
   test('the PCM stream concatenated equals the stored recording, tail flushed at stop()', async () => {
@@ -123,7 +123,7 @@ describe('AudioRecorder.stream()', () => {
   });
 
   test('resamples and mixes down: 48 kHz stereo capture streamed as 16 kHz mono PCM keeps the tone', async () => {
-    const stereo = { rate: 48_000, channels: 2, format: 'float32' as const, chunk: 960 };
+    const stereo = { rate: 48_000, channels: 2, sampleFormat: 'float32' as const, chunk: 960 };
     const rig = rigs.make({
       config: stereo,
       source: { durationMs: 1000, generate: (f, _c, r) => 0.5 * Math.sin((2 * Math.PI * 1000 * f) / r) },
@@ -146,7 +146,7 @@ describe('AudioRecorder.stream()', () => {
   ])(
     '%s stream chunks concatenate to one file ffmpeg decodes cleanly, tone and length kept',
     async (format, ext) => {
-      const cfg = { rate: 48_000, channels: 1, format: 'int16' as const, chunk: 960 };
+      const cfg = { rate: 48_000, channels: 1, sampleFormat: 'int16' as const, chunk: 960 };
       const rig = rigs.make({
         config: cfg,
         source: { durationMs: 3000, generate: (f, _c, r) => 0.5 * Math.sin((2 * Math.PI * 440 * f) / r) },

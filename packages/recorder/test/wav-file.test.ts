@@ -9,7 +9,7 @@ function bufferOfSize(frameCount: number): FrameBuffer {
   return {
     rate: 48_000,
     channels: 2,
-    format: 'float32',
+    sampleFormat: 'float32',
     frameCount,
     // The samples themselves are not the point here: the header must describe them.
     stream: async function* () {},

@@ -36,7 +36,7 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   const meter = live
     ? new LevelMeter(err, 'REC', () => ({
         elapsedMs: (capturedFrames / config.rate) * 1000,
-        bytes: capturedFrames * bytesPerFrame(config.format, config.channels),
+        bytes: capturedFrames * bytesPerFrame(config.sampleFormat, config.channels),
       }))
     : undefined;
   const stop = waitForStop(stopAfter, config.rate);
@@ -77,7 +77,8 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     });
     if (sourceError) err.write(`${paint.yellow('warning:')} capture ended early: ${sourceError.message}\n`);
     const size =
-      Math.round((segment.durationMs / 1000) * config.rate) * bytesPerFrame(config.format, config.channels) +
+      Math.round((segment.durationMs / 1000) * config.rate) *
+        bytesPerFrame(config.sampleFormat, config.channels) +
       44;
     if (flags.json) {
       process.stdout.write(
@@ -89,7 +90,7 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
           endedAt: segment.endedAt.toISOString(),
           sampleRate: config.rate,
           channels: config.channels,
-          sampleFormat: config.format,
+          sampleFormat: config.sampleFormat,
           overflows,
         })}\n`,
       );

@@ -105,7 +105,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
           ? getCodec('wav').createEncoder({
               rate: config.rate,
               channels: config.channels,
-              sampleFormat: config.format,
+              sampleFormat: config.sampleFormat,
             })
           : null;
       const chunks = recorder.stream({
