@@ -15,9 +15,7 @@ import type {
 describe('AudioRecorder public types', () => {
   test('constructor and the reference-parity methods', () => {
     expectTypeOf<ConstructorParameters<typeof Recorder>[0]>().toEqualTypeOf<Store>();
-    expectTypeOf<ConstructorParameters<typeof Recorder>[1]>().toEqualTypeOf<
-      AudioConfigInput | undefined
-    >();
+    expectTypeOf<ConstructorParameters<typeof Recorder>[1]>().toEqualTypeOf<AudioConfigInput | undefined>();
     expectTypeOf<ConstructorParameters<typeof Recorder>[2]>().toEqualTypeOf<
       AudioRecorderOptions | undefined
     >();
