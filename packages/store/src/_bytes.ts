@@ -1,4 +1,5 @@
 import { StoreError } from './errors.js';
+import type { ByteRange } from './types.js';
 
 /** Default chunk size of streamed downloads, in bytes. */
 export const DEFAULT_CHUNK_SIZE = 65_536;
@@ -100,13 +101,61 @@ export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-/** Concatenates chunks into one array. */
-export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
+/** A range checked for shape only (integers, `0 <= start <= end`); `end` undefined means "to the end". */
+export interface RangeRequest {
+  readonly start: number;
+  readonly end: number | undefined;
+}
+
+/** Describes a range for messages, e.g. `{ start: 5, end: 9 }`. */
+export function describeRange(range: { start: number; end: number | undefined }): string {
+  return range.end === undefined
+    ? `{ start: ${range.start} }`
+    : `{ start: ${range.start}, end: ${range.end} }`;
+}
+
+/**
+ * Checks the shape of a `range` option before any request: an object whose `start` is a safe
+ * integer ≥ 0 and whose `end`, when given, is a safe integer ≥ `start`. `undefined` when no range.
+ */
+export function checkRange(range: unknown, key: string): RangeRequest | undefined {
+  if (range === undefined) return undefined;
+  const r = range as Partial<ByteRange> | null;
+  const bad = (why: string): StoreError =>
+    new StoreError(
+      'INVALID_ARGUMENT',
+      `range of ${JSON.stringify(key)} ${why}; expected { start, end? } in bytes with integers 0 <= start <= end (end exclusive)`,
+      { key },
+    );
+  if (typeof r !== 'object' || r === null) throw bad(`must be an object, got ${String(range)}`);
+  if (!Number.isSafeInteger(r.start) || (r.start as number) < 0) {
+    throw bad(`has start ${String(r.start)}`);
   }
-  return out;
+  const start = r.start as number;
+  if (r.end === undefined) return { start, end: undefined };
+  if (!Number.isSafeInteger(r.end) || (r.end as number) < start) {
+    throw bad(`has end ${String(r.end)} with start ${start}`);
+  }
+  return { start, end: r.end };
+}
+
+/**
+ * Resolves a shape-checked range against the object's `size`: the absolute `[start, end)`, or
+ * `INVALID_ARGUMENT` naming the range and the size when it reaches past the end.
+ */
+export function resolveRange(
+  range: RangeRequest | undefined,
+  size: number,
+  key: string,
+): { start: number; end: number } {
+  if (range === undefined) return { start: 0, end: size };
+  const end = range.end ?? size;
+  if (range.start > size || end > size) {
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `range ${describeRange(range)} of ${JSON.stringify(key)} reaches past the end of the ${size}-byte object; allowed: 0 <= start <= end <= ${size} (end exclusive)`,
+      { key },
+    );
+  }
+  return { start: range.start, end };
 }

@@ -5,16 +5,18 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import {
   checkChunk,
   checkData,
+  checkRange,
   compareKeys,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_PAGE_SIZE,
   positiveInteger,
+  resolveRange,
 } from './_bytes.js';
 import { classifyEntry, keyToParts, META_SUFFIX } from './_local-layout.js';
 import { notFound, StoreError, type StoreErrorCode } from './errors.js';
 import { KeyBuilder } from './key-builder.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
-import type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+import type { DownloadOptions, DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
 import { validateKey, validatePrefix } from './validate-key.js';
 
 /** Options of {@link LocalStore}. */
@@ -117,47 +119,72 @@ export class LocalStore implements Store {
     return decodeMetadata(text, key);
   }
 
-  /** The whole object; `NOT_FOUND` when missing. */
-  download(key: string): Promise<Uint8Array>;
-  /** The object in chunks of `chunkSize` bytes (the last may be shorter); errors surface on iteration. */
+  /** The whole object, or `options.range` of it (a positional read); `NOT_FOUND` when missing. */
+  download(key: string, options?: DownloadOptions): Promise<Uint8Array>;
+  /** The object (or its range) in chunks of `chunkSize` bytes; errors surface on iteration. */
   download(key: string, options: DownloadStreamOptions): AsyncIterable<Uint8Array>;
-  download(key: string, options?: DownloadStreamOptions): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
-    if (options?.stream) return this.#stream(key, options.chunkSize);
-    return this.#readWhole(key);
+  download(
+    key: string,
+    options?: DownloadOptions | DownloadStreamOptions,
+  ): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
+    if (options?.stream) return this.#stream(key, options.chunkSize, options.range);
+    return this.#read(key, options?.range);
   }
 
-  async #readWhole(key: string): Promise<Uint8Array> {
+  /** Opens the object and resolves `range` against its size (fstat of the open descriptor). */
+  async #openRange(key: string, range: unknown): Promise<{ handle: FileHandle; start: number; end: number }> {
+    validateKey(key);
+    const request = checkRange(range, key);
     const handle = await this.#openObject(key);
     try {
-      const bytes = await handle.readFile();
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+      const { size } = await handle.stat();
+      return { handle, ...resolveRange(request, size, key) };
     } catch (cause) {
-      throw fsError(cause, 'read', key);
+      await handle.close();
+      throw toStoreError(cause, 'read', key);
+    }
+  }
+
+  async #read(key: string, range: unknown): Promise<Uint8Array> {
+    const { handle, start, end } = await this.#openRange(key, range);
+    try {
+      const out = new Uint8Array(end - start);
+      let filled = 0;
+      while (filled < out.length) {
+        const { bytesRead } = await handle.read(out, filled, out.length - filled, start + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled < out.length) throw shrunk(key, start + filled, end);
+      return out;
+    } catch (cause) {
+      throw toStoreError(cause, 'read', key);
     } finally {
       await handle.close();
     }
   }
 
-  async *#stream(key: string, chunkSize: number | undefined): AsyncGenerator<Uint8Array> {
+  async *#stream(key: string, chunkSize: number | undefined, range: unknown): AsyncGenerator<Uint8Array> {
     const size = positiveInteger(chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE);
     // The open descriptor pins one version of the object: a concurrent overwrite renames a new
     // file into place and never changes what this stream reads.
-    const handle = await this.#openObject(key);
+    const { handle, start, end } = await this.#openRange(key, range);
     try {
-      for (;;) {
-        const buffer = new Uint8Array(size);
+      let position = start;
+      while (position < end) {
+        const buffer = new Uint8Array(Math.min(size, end - position));
         let filled = 0;
-        while (filled < size) {
+        while (filled < buffer.length) {
           const { bytesRead } = await handle
-            .read(buffer, filled, size - filled, null)
+            .read(buffer, filled, buffer.length - filled, position + filled)
             .catch((cause: unknown) => {
               throw fsError(cause, 'read', key);
             });
-          if (bytesRead === 0) break;
+          if (bytesRead === 0) throw shrunk(key, position + filled, end);
           filled += bytesRead;
         }
-        if (filled > 0) yield filled === size ? buffer : buffer.subarray(0, filled);
-        if (filled < size) return;
+        position += filled;
+        yield buffer;
       }
     } finally {
       await handle.close();
@@ -448,6 +475,15 @@ export class LocalStore implements Store {
       if (this.#locks.get(key) === tail) this.#locks.delete(key);
     }
   }
+}
+
+/** The file ended before `end`: something outside the store truncated it. */
+function shrunk(key: string, at: number, end: number): StoreError {
+  return new StoreError(
+    'INTEGRITY_ERROR',
+    `the file of ${JSON.stringify(key)} ended at byte ${at}, before byte ${end}: it was truncated outside the store`,
+    { key },
+  );
 }
 
 async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {

@@ -1,17 +1,19 @@
+import { concatBytes } from '@audex/pcm';
 import {
   checkChunk,
   checkData,
+  checkRange,
   compareKeys,
-  concatBytes,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_PAGE_SIZE,
   positiveInteger,
+  resolveRange,
   sliceBytes,
 } from './_bytes.js';
 import { notFound, StoreError } from './errors.js';
 import { KeyBuilder } from './key-builder.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
-import type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+import type { DownloadOptions, DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
 import { validateKey, validatePrefix } from './validate-key.js';
 
 /** Options of {@link MemoryStore}. */
@@ -58,12 +60,10 @@ export class MemoryStore implements Store {
       bytes = data.slice();
     } else {
       const chunks: Uint8Array[] = [];
-      let total = 0;
       try {
         for await (const chunk of data) {
           checkChunk(chunk, key);
           chunks.push(chunk.slice());
-          total += chunk.length;
         }
       } catch (cause) {
         if (cause instanceof StoreError) throw cause;
@@ -76,7 +76,7 @@ export class MemoryStore implements Store {
           },
         );
       }
-      bytes = concatBytes(chunks, total);
+      bytes = concatBytes(chunks);
     }
     this.#objects.set(key, { data: bytes, metadata: meta });
     return key;
@@ -92,19 +92,30 @@ export class MemoryStore implements Store {
     return decodeMetadata(this.#get(key).metadata, key);
   }
 
-  /** The whole object; `NOT_FOUND` when missing. */
-  download(key: string): Promise<Uint8Array>;
-  /** The object in chunks of `chunkSize` bytes (the last may be shorter); errors surface on iteration. */
+  /** The whole object, or `options.range` of it; `NOT_FOUND` when missing. */
+  download(key: string, options?: DownloadOptions): Promise<Uint8Array>;
+  /** The object (or its range) in chunks of `chunkSize` bytes; errors surface on iteration. */
   download(key: string, options: DownloadStreamOptions): AsyncIterable<Uint8Array>;
-  download(key: string, options?: DownloadStreamOptions): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
-    if (options?.stream) return this.#stream(key, options.chunkSize);
-    return (async () => this.#get(key).data.slice())();
+  download(
+    key: string,
+    options?: DownloadOptions | DownloadStreamOptions,
+  ): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
+    if (options?.stream) return this.#stream(key, options.chunkSize, options.range);
+    return (async () => this.#slice(key, options?.range).slice())();
   }
 
-  async *#stream(key: string, chunkSize: number | undefined): AsyncGenerator<Uint8Array> {
+  async *#stream(key: string, chunkSize: number | undefined, range: unknown): AsyncGenerator<Uint8Array> {
     const size = positiveInteger(chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE);
+    for (const slice of sliceBytes(this.#slice(key, range), size)) yield slice.slice();
+  }
+
+  /** A view of the object's bytes in `range`. */
+  #slice(key: string, range: unknown): Uint8Array {
+    validateKey(key);
+    const request = checkRange(range, key);
     const { data } = this.#get(key);
-    for (const slice of sliceBytes(data, size)) yield slice.slice();
+    const { start, end } = resolveRange(request, data.length, key);
+    return data.subarray(start, end);
   }
 
   /** {@inheritDoc Store.delete} */

@@ -4,16 +4,19 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   checkChunk,
   checkData,
-  concatBytes,
+  checkRange,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_PAGE_SIZE,
+  describeRange,
   positiveInteger,
+  type RangeRequest,
   rechunk,
+  resolveRange,
 } from './_bytes.js';
 import { notFound, StoreError, type StoreErrorCode } from './errors.js';
 import { KeyBuilder } from './key-builder.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
-import type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+import type { DownloadOptions, DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
 import { validateKey, validatePrefix } from './validate-key.js';
 
 type ClientS3 = typeof import('@aws-sdk/client-s3');
@@ -552,92 +555,170 @@ export class S3Store implements Store {
     return this.#decodeMetadata(head.Metadata, key);
   }
 
-  /** The whole object; `NOT_FOUND` when missing. */
-  download(key: string): Promise<Uint8Array>;
-  /** The object in chunks of `chunkSize` bytes (the last may be shorter); errors surface on iteration. */
+  /** The whole object, or `options.range` of it (a Range GET); `NOT_FOUND` when missing. */
+  download(key: string, options?: DownloadOptions): Promise<Uint8Array>;
+  /** The object (or its range) in chunks of `chunkSize` bytes; errors surface on iteration. */
   download(key: string, options: DownloadStreamOptions): AsyncIterable<Uint8Array>;
-  download(key: string, options?: DownloadStreamOptions): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
-    if (options?.stream) return this.#stream(key, options.chunkSize);
-    return this.#downloadWhole(key);
+  download(
+    key: string,
+    options?: DownloadOptions | DownloadStreamOptions,
+  ): Promise<Uint8Array> | AsyncIterable<Uint8Array> {
+    if (options?.stream) return this.#stream(key, options.chunkSize, options.range);
+    return this.#downloadWhole(key, options?.range);
   }
 
-  async #get(key: string): Promise<{ body: Readable; length: number | undefined }> {
+  /**
+   * GetObject of the whole object or of a range; resolves to the body, the bytes of it to skip
+   * (a server may answer more than the range asked for, or ignore `Range` with a plain 200) and
+   * the number of bytes to take. A ranged answer's `Content-Range` total is the object's size: a
+   * range reaching past it is `INVALID_ARGUMENT` (S3 would silently shorten it). An empty range
+   * costs a HeadObject (S3 cannot GET zero bytes).
+   */
+  async #get(
+    key: string,
+    range: unknown,
+  ): Promise<{ body: Readable | undefined; skip: number; length: number }> {
     validateKey(key);
+    const request = checkRange(range, key);
+    const empty = async (): Promise<{ body: undefined; skip: number; length: number }> => {
+      const head = await this.#head(key, 'download');
+      resolveRange(request, head.ContentLength ?? 0, key);
+      return { body: undefined, skip: 0, length: 0 };
+    };
+    if (request !== undefined && request.end === request.start) return empty();
     const { s3, client } = await this.#load();
+    let result: import('@aws-sdk/client-s3').GetObjectCommandOutput;
     try {
-      const result = await client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { body: result.Body as Readable, length: result.ContentLength };
+      result = await client.send(
+        new s3.GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(request === undefined
+            ? {}
+            : { Range: `bytes=${request.start}-${request.end === undefined ? '' : request.end - 1}` }),
+        }),
+      );
     } catch (cause) {
+      // Past the end (or an empty tail): the size decides which.
+      if (request !== undefined && (errorName(cause) === 'InvalidRange' || statusOf(cause) === 416)) {
+        return empty();
+      }
       throw this.#error(cause, 'download', key);
+    }
+    const body = result.Body as Readable;
+    try {
+      const window = this.#window(key, request, result.ContentRange, result.ContentLength);
+      return { body, ...window };
+    } catch (error) {
+      body.destroy();
+      throw error;
     }
   }
 
   /**
-   * The whole object. With a `Content-Length` the received chunks are copied straight into one
-   * buffer of that size (no intermediate chunks, no final concatenation); otherwise they are
-   * collected and joined.
+   * Which bytes of an answer are the ones asked for. The answer covers `first..last` of a
+   * `size`-byte object (from `Content-Range`, else the whole object of `Content-Length`); the
+   * request must fall inside it.
    */
-  async #downloadWhole(key: string): Promise<Uint8Array> {
-    const { body, length } = await this.#get(key);
-    const out = length === undefined ? undefined : new Uint8Array(length);
-    const chunks: Uint8Array[] = [];
-    let received = 0;
+  #window(
+    key: string,
+    request: RangeRequest | undefined,
+    contentRange: string | undefined,
+    contentLength: number | undefined,
+  ): { skip: number; length: number } {
+    let first = 0;
+    let last: number;
+    let size: number;
+    if (contentRange !== undefined) {
+      const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange);
+      if (match === null) {
+        throw new StoreError(
+          'IO_ERROR',
+          `could not download ${JSON.stringify(key)}: the server answered Content-Range ${JSON.stringify(contentRange)}, expected bytes first-last/size`,
+          { key },
+        );
+      }
+      first = Number(match[1]);
+      last = Number(match[2]);
+      size = Number(match[3]);
+    } else if (contentLength !== undefined) {
+      size = contentLength;
+      last = size - 1;
+    } else {
+      throw new StoreError(
+        'IO_ERROR',
+        `could not download ${JSON.stringify(key)}: the server sent neither Content-Length nor Content-Range`,
+        { key },
+      );
+    }
+    const { start, end } = resolveRange(request, size, key);
+    if (first > start || (end > start && last < end - 1)) {
+      throw new StoreError(
+        'INTEGRITY_ERROR',
+        `download of ${request ? `range ${describeRange(request)} of ` : ''}${JSON.stringify(key)}: the server sent bytes ${first}-${last} of ${size}, which do not cover ${start}-${end - 1}`,
+        { key },
+      );
+    }
+    return { skip: start - first, length: end - start };
+  }
+
+  /**
+   * The requested bytes of an answer as views of the received chunks: `skip` bytes dropped, then
+   * exactly `length` bytes; fewer is `INTEGRITY_ERROR` (cut short). The body is destroyed at the
+   * end (early when the server sent more than needed).
+   */
+  async *#take(key: string, body: Readable, skip: number, length: number): AsyncGenerator<Uint8Array> {
+    let toSkip = skip;
+    let taken = 0;
     try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (out !== undefined) {
-          if (received + chunk.length > out.length) {
-            throw new StoreError(
-              'INTEGRITY_ERROR',
-              `download of ${JSON.stringify(key)} sent more than its ${out.length} bytes`,
-              { key },
-            );
-          }
-          out.set(chunk, received);
-        } else {
-          chunks.push(chunk);
+      for await (const received of body as AsyncIterable<Buffer>) {
+        let chunk: Uint8Array = received;
+        if (toSkip > 0) {
+          const n = Math.min(toSkip, chunk.length);
+          toSkip -= n;
+          chunk = chunk.subarray(n);
         }
-        received += chunk.length;
+        if (chunk.length === 0) continue;
+        if (chunk.length > length - taken) chunk = chunk.subarray(0, length - taken);
+        taken += chunk.length;
+        yield chunk;
+        if (taken === length) break;
       }
     } catch (cause) {
       throw this.#error(cause, 'download', key);
     } finally {
       body.destroy();
     }
-    if (out === undefined) return concatBytes(chunks, received);
-    if (received !== out.length) {
+    if (taken !== length) {
       throw new StoreError(
         'INTEGRITY_ERROR',
-        `download of ${JSON.stringify(key)} was cut short: ${received} of ${out.length} bytes`,
+        `download of ${JSON.stringify(key)} was cut short: ${taken} of ${length} bytes`,
         { key },
       );
+    }
+  }
+
+  /**
+   * The whole object or range: the received chunks are copied straight into one buffer of the
+   * announced length (no intermediate chunks, no final concatenation).
+   */
+  async #downloadWhole(key: string, range: unknown): Promise<Uint8Array> {
+    const { body, skip, length } = await this.#get(key, range);
+    const out = new Uint8Array(length);
+    if (body === undefined) return out;
+    let offset = 0;
+    for await (const chunk of this.#take(key, body, skip, length)) {
+      out.set(chunk, offset);
+      offset += chunk.length;
     }
     return out;
   }
 
-  async *#stream(key: string, chunkSize: number | undefined): AsyncGenerator<Uint8Array> {
+  async *#stream(key: string, chunkSize: number | undefined, range: unknown): AsyncGenerator<Uint8Array> {
     const size = positiveInteger(chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE);
-    const { body, length } = await this.#get(key);
-    let received = 0;
-    try {
-      const counted = async function* (): AsyncGenerator<Uint8Array> {
-        for await (const chunk of body as AsyncIterable<Buffer>) {
-          received += chunk.length;
-          yield chunk;
-        }
-      };
-      yield* rechunk(counted(), size);
-    } catch (cause) {
-      throw this.#error(cause, 'download', key);
-    } finally {
-      body.destroy();
-    }
-    if (length !== undefined && received !== length) {
-      throw new StoreError(
-        'INTEGRITY_ERROR',
-        `download of ${JSON.stringify(key)} was cut short: ${received} of ${length} bytes`,
-        { key },
-      );
-    }
+    const { body, skip, length } = await this.#get(key, range);
+    if (body === undefined) return;
+    yield* rechunk(this.#take(key, body, skip, length), size);
   }
 
   /** {@inheritDoc Store.delete} */

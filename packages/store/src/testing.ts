@@ -143,6 +143,102 @@ export function testStore(
         index++;
       }
       expect(received).toBe(count * piece.length);
+      // A range straddling the first 5 MiB part boundary, whole and streamed.
+      const boundary = Math.min(5 * 1024 * 1024, count * piece.length - 1);
+      const at = (offset: number): number => {
+        const i = Math.floor(offset / piece.length);
+        const within = offset % piece.length;
+        return within < 4 ? (i >>> (8 * within)) & 0xff : piece[within]!;
+      };
+      const range = { start: boundary - 1000, end: boundary + 1 };
+      const expected = Uint8Array.from({ length: range.end - range.start }, (_, i) => at(range.start + i));
+      expect(Buffer.from(await store.download(key, { range })).equals(expected)).toBe(true);
+      const streamed: Uint8Array[] = [];
+      for await (const chunk of store.download(key, { stream: true, chunkSize: 300, range }))
+        streamed.push(chunk);
+      expect(streamed.map((c) => c.length)).toEqual([300, 300, 300, 101]);
+      expect(Buffer.concat(streamed).equals(expected)).toBe(true);
+    });
+
+    it('reads byte ranges (start inclusive, end exclusive), whole and streamed', async () => {
+      const key = `${space()}ranged.bin`;
+      const data = randomBytes(100_000);
+      await store.upload(data, key);
+      const ranges = [
+        { start: 0, end: 0 },
+        { start: 0, end: 1 },
+        { start: 1, end: 2 },
+        { start: 0, end: 100_000 },
+        { start: 99_999, end: 100_000 },
+        { start: 100_000, end: 100_000 },
+        { start: 5000, end: 70_001 },
+        { start: 42 },
+        { start: 100_000 },
+        { start: 0 },
+      ];
+      for (const range of ranges) {
+        const expected = data.subarray(range.start, range.end);
+        const label = JSON.stringify(range);
+        expect(Buffer.from(await store.download(key, { range })).equals(expected), label).toBe(true);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of store.download(key, { stream: true, chunkSize: 4096, range }))
+          chunks.push(chunk);
+        expect(Buffer.concat(chunks).equals(expected), label).toBe(true);
+        expect(
+          chunks.every((c, i) => c.length === (i < chunks.length - 1 ? 4096 : c.length) && c.length > 0),
+          label,
+        ).toBe(true);
+        expect(chunks.length, label).toBe(Math.ceil(expected.length / 4096));
+      }
+    });
+
+    it('rejects bad ranges with INVALID_ARGUMENT naming the range and the size', async () => {
+      const key = `${space()}ranged.bin`;
+      await store.upload(randomBytes(1000), key);
+      const malformed: unknown[] = [
+        { start: -1 },
+        { start: 1.5 },
+        { start: Number.NaN },
+        { start: '0' },
+        { start: 5, end: 4 },
+        { start: 0, end: -1 },
+        { start: 0, end: 2.5 },
+        {},
+        null,
+        'bytes=0-10',
+      ];
+      for (const range of malformed) {
+        const bad = range as { start: number };
+        await expectCode(store.download(key, { range: bad }), 'INVALID_ARGUMENT');
+        await expectCode(collect(store.download(key, { stream: true, range: bad })), 'INVALID_ARGUMENT');
+      }
+      for (const range of [
+        { start: 0, end: 1001 },
+        { start: 1001 },
+        { start: 1001, end: 1001 },
+        { start: 999, end: 5000 },
+        { start: 2000, end: 3000 },
+      ]) {
+        for (const attempt of [
+          store.download(key, { range }),
+          collect(store.download(key, { stream: true, range })),
+        ]) {
+          const error = await attempt.then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error, JSON.stringify(range)).toBeInstanceOf(StoreError);
+          expect((error as StoreError).code).toBe('INVALID_ARGUMENT');
+          expect((error as StoreError).message).toContain('1000-byte object');
+          expect((error as StoreError).message).toContain(`start: ${range.start}`);
+        }
+      }
+      await expectCode(store.download(`${key}.missing`, { range: { start: 0, end: 1 } }), 'NOT_FOUND');
+      await expectCode(
+        collect(store.download(`${key}.missing`, { stream: true, range: { start: 0 } })),
+        'NOT_FOUND',
+      );
+      await expectCode(store.download(`${key}.missing`, { range: { start: 0, end: 0 } }), 'NOT_FOUND');
     });
 
     it('replaces data and metadata on a second upload to the same key', async () => {

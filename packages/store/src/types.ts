@@ -3,6 +3,28 @@ import type { KeyBuilder } from './key-builder.js';
 /** User metadata of an object: a JSON object; values keep their JSON types through every backend. */
 export type StoreMetadata = Record<string, unknown>;
 
+/**
+ * A byte range of an object, JS-slice style: `start` inclusive, `end` exclusive, both in bytes
+ * from the start of the object. `{ start: 0, end: 100 }` is the first 100 bytes; `end` omitted means
+ * "to the end of the object"; `start === end` is an empty range. Every backend checks the range
+ * against the object's size: `0 <= start <= end <= size`, else `StoreError` `INVALID_ARGUMENT`
+ * naming the range and the size.
+ */
+export interface ByteRange {
+  /** First byte to read (inclusive), an integer from 0 to the object's size. */
+  start: number;
+  /** Byte after the last one to read (exclusive), an integer from `start` to the object's size. Default: the object's size. */
+  end?: number;
+}
+
+/** Options of {@link Store.download} returning bytes. */
+export interface DownloadOptions {
+  /** Not streaming (the default). */
+  stream?: false;
+  /** Read only these bytes (S3: a Range GET; files: a positional read). Default: the whole object. */
+  range?: ByteRange;
+}
+
 /** Options of {@link Store.download} when streaming. */
 export interface DownloadStreamOptions {
   /** Stream the object instead of returning it whole. */
@@ -12,6 +34,8 @@ export interface DownloadStreamOptions {
    * positive integer, else `StoreError` `INVALID_ARGUMENT`.
    */
   chunkSize?: number;
+  /** Stream only these bytes. Default: the whole object. */
+  range?: ByteRange;
 }
 
 /** Options of {@link Store.list}. */
@@ -46,9 +70,12 @@ export interface Store {
   uploadMultipart(parts: AsyncIterable<Uint8Array>, key: string, metadata?: StoreMetadata): Promise<string>;
   /** The metadata given at upload, JSON types kept (`{}` when none was given). */
   getMetadata(key: string): Promise<StoreMetadata>;
-  /** The whole object. */
-  download(key: string): Promise<Uint8Array>;
-  /** The object as chunks of `chunkSize` bytes; errors (e.g. `NOT_FOUND`) surface on iteration. */
+  /** The whole object, or the bytes of `options.range`. */
+  download(key: string, options?: DownloadOptions): Promise<Uint8Array>;
+  /**
+   * The object (or `options.range` of it) as chunks of `chunkSize` bytes; errors (e.g.
+   * `NOT_FOUND`, a bad range) surface on iteration.
+   */
   download(key: string, options: DownloadStreamOptions): AsyncIterable<Uint8Array>;
   /** Removes the object and its metadata; `NOT_FOUND` when it does not exist. */
   delete(key: string): Promise<void>;
