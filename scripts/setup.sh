@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pulseaudio pulseaudio-utils libasound2-plugins # the virtual microphone PortAudio records from
   ffmpeg sox libsox-fmt-all opus-tools lame espeak-ng # test signals and real decoders
+  sndfile-programs flac # strict readers: sndfile-info (WAV headers), flac -t (FLAC streams)
   chromium # the web demo's browser tests
   python3 make g++ # naudiodon's node-gyp build
 )
