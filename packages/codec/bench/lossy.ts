@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromFloat32 } from '@audex/pcm';
 import { type BenchSection, fmt, median } from '@audex/test-utils/bench';
-import { mp3Codec } from '../src/mp3.js';
-import { opusCodec } from '../src/opus.js';
+import { mp3Codec } from '../src/codecs/mp3.js';
+import { opusCodec } from '../src/codecs/opus.js';
 import type { Codec } from '../src/types.js';
 
 const SECONDS = 60;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { type BenchSection, fmt, median, timeRuns } from '@audex/test-utils/bench';
-import { createPcmTransform } from '../src/pcm-transform.js';
-import { createResampler, type ResamplerQuality, resample } from '../src/resample.js';
+import { createResampler, type ResamplerQuality, resample } from '../src/dsp/resample.js';
+import { createPcmTransform } from '../src/dsp/transform.js';
 import { toneSnrDb } from '../src/testing.js';
 
 const QUICK = process.env.AUDEX_BENCH_QUICK === '1';

@@ -1,7 +1,7 @@
 import { fromFloat32, type SampleFormat } from '@audex/pcm';
 import { type BenchSection, fmt, median, timeRuns } from '@audex/test-utils/bench';
 import wavefile from 'wavefile';
-import { createWavEncoder, decodeWav } from '../src/wav.js';
+import { createWavEncoder, decodeWav } from '../src/codecs/wav.js';
 
 const QUICK = process.env.AUDEX_BENCH_QUICK === '1';
 const RUNS = QUICK ? 3 : 5;

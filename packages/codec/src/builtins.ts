@@ -3,11 +3,11 @@
  * `getCodec('wav')` works after `import '@audex/codec'`; listed in package.json `sideEffects`.
  * A user may replace any of them with `registerCodec()`.
  */
-import { mp3Codec } from './mp3.js';
-import { opusCodec } from './opus.js';
-import { pcmCodec } from './pcm-codec.js';
+import { mp3Codec } from './codecs/mp3.js';
+import { opusCodec } from './codecs/opus.js';
+import { pcmCodec } from './codecs/pcm.js';
+import { wavCodec } from './codecs/wav.js';
 import { registerCodec } from './registry.js';
-import { wavCodec } from './wav.js';
 
 registerCodec(pcmCodec);
 registerCodec(wavCodec);

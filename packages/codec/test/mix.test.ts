@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { defaultMixMatrix, mixChannels } from '../src/dsp/mix.js';
 import { CodecError } from '../src/errors.js';
-import { defaultMixMatrix, mixChannels } from '../src/mix.js';
 
 describe('channel mixing', () => {
   it('copies mono to every output channel', () => {

@@ -1,9 +1,9 @@
 import { concatBytes, fromFloat32, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { decodeMp3, lameLayout, mp3Codec } from '../src/codecs/mp3.js';
+import { parseFrameHeader, parseInfoFrame } from '../src/codecs/mp3-info-frame.js';
 import { CodecError } from '../src/errors.js';
-import { decodeMp3, lameLayout, mp3Codec } from '../src/mp3.js';
-import { parseFrameHeader, parseInfoFrame } from '../src/mp3-info-frame.js';
 import { channel, dominantFrequency, ffmpegDecode, rms, runOnFile, snr, tone } from './lossy-helpers.js';
 
 function encode(

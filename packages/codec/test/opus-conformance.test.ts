@@ -1,4 +1,4 @@
-import { opusCodec } from '../src/opus.js';
+import { opusCodec } from '../src/codecs/opus.js';
 import { testCodec } from '../src/testing.js';
 
 // Pages are flushed at the end of every write (live streaming), so the bytes depend on write sizes.

@@ -1,9 +1,9 @@
 import { concatBytes, fromFloat32, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { OGG_BOS, OGG_EOS, OggPageWriter, oggCrc32, readOggPackets } from '../src/codecs/ogg.js';
+import { decodeOggOpus, opusCodec } from '../src/codecs/opus.js';
 import { CodecError } from '../src/errors.js';
-import { OGG_BOS, OGG_EOS, OggPageWriter, oggCrc32, readOggPackets } from '../src/ogg.js';
-import { decodeOggOpus, opusCodec } from '../src/opus.js';
 import { channel, dominantFrequency, ffmpegDecode, rms, runOnFile, snr, tone } from './lossy-helpers.js';
 
 function encodePieces(

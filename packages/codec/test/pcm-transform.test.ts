@@ -1,7 +1,7 @@
 import { concatBytes, fromFloat32, SAMPLE_FORMATS, toFloat32 } from '@audex/pcm';
 import { describe, expect, it } from 'vitest';
-import { createPcmTransform } from '../src/pcm-transform.js';
-import { resample } from '../src/resample.js';
+import { resample } from '../src/dsp/resample.js';
+import { createPcmTransform } from '../src/dsp/transform.js';
 
 function tone(freq: number, rate: number, frames: number, channels: number): Float32Array {
   const x = new Float32Array(frames * channels);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createResampler, resample } from '../src/dsp/resample.js';
 import { CodecError } from '../src/errors.js';
-import { createResampler, resample } from '../src/resample.js';
 
 function tone(freq: number, rate: number, frames: number, channels = 1, amplitude = 0.5): Float32Array {
   const x = new Float32Array(frames * channels);

@@ -22,11 +22,11 @@ import {
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import wavefile from 'wavefile';
+import { createWavEncoder, decodeWav, wavCodec } from '../src/codecs/wav.js';
+import { finalizeWavFile } from '../src/codecs/wav-file.js';
+import { encodeWavHeader, parseWavHeader, RIFF_MAX } from '../src/codecs/wav-header.js';
 import { CodecError } from '../src/errors.js';
 import { ffmpegDecode, testTone } from '../src/testing.js';
-import { createWavEncoder, decodeWav, wavCodec } from '../src/wav.js';
-import { finalizeWavFile } from '../src/wav-file.js';
-import { encodeWavHeader, parseWavHeader, RIFF_MAX } from '../src/wav-header.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'audex-wav-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

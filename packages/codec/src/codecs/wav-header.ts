@@ -1,5 +1,5 @@
 import { BYTES_PER_SAMPLE, type SampleFormat, shapeProblem } from '@audex/pcm';
-import { CodecError } from './errors.js';
+import { CodecError } from '../errors.js';
 
 /** What a WAV header describes. */
 export interface WavHeaderOptions {

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { CodecError } from './errors.js';
+import { CodecError } from '../errors.js';
 import { parseWavHeader, RIFF_MAX } from './wav-header.js';
 
 /** What {@link finalizeWavFile} wrote into the header. */

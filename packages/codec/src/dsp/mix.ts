@@ -1,5 +1,5 @@
 import { channelsProblem } from '@audex/pcm';
-import { CodecError } from './errors.js';
+import { CodecError } from '../errors.js';
 
 /**
  * A mixing matrix: `matrix[out][in]` is the gain from input channel `in` to output channel

@@ -1,6 +1,7 @@
 import { concatBytes } from '@audex/pcm';
-import { CodecError } from './errors.js';
-import { type EncoderInput, encoderInput } from './lossy-input.js';
+import { CodecError } from '../errors.js';
+import type { Codec, DecodedAudio, Encoder, EncoderOptions } from '../types.js';
+import { type EncoderInput, encoderInput } from './_lossy-input.js';
 import {
   buildInfoFrame,
   MP3_RATES,
@@ -9,7 +10,6 @@ import {
   parseInfoFrame,
 } from './mp3-info-frame.js';
 import { LameEncoder } from './mp3-lame.js';
-import type { Codec, DecodedAudio, Encoder, EncoderOptions } from './types.js';
 
 /** Default MP3 bitrate, bit/s (the reference's 128 kbit/s). */
 export const MP3_DEFAULT_BITRATE = 128_000;

@@ -1,6 +1,6 @@
 import { bytesPerFrame, type SampleFormat, toFloat32 } from '@audex/pcm';
-import { CodecError } from './errors.js';
-import type { Codec, DecodedAudio, Encoder, EncoderOptions } from './types.js';
+import { CodecError } from '../errors.js';
+import type { Codec, DecodedAudio, Encoder, EncoderOptions } from '../types.js';
 import { encodeWavHeader, parseWavHeader } from './wav-header.js';
 
 /** A decoded WAV file with its samples kept in their stored format (lossless). */

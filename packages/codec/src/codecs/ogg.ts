@@ -1,4 +1,4 @@
-import { CodecError } from './errors.js';
+import { CodecError } from '../errors.js';
 
 /**
  * A minimal Ogg bitstream writer and reader (RFC 3533), enough for one logical stream of small

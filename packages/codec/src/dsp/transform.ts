@@ -1,6 +1,6 @@
 import { bytesPerFrame, fromFloat32, type PcmShape, shapeProblem, toFloat32 } from '@audex/pcm';
+import { CodecError } from '../errors.js';
 import { WholeFrames } from './_whole-frames.js';
-import { CodecError } from './errors.js';
 import { type MixMatrix, mixChannels } from './mix.js';
 import { createResampler, type Resampler, type ResamplerQuality } from './resample.js';
 

@@ -1,9 +1,9 @@
 import { concatBytes } from '@audex/pcm';
 import { Decoder as OpusDecoder, Encoder as OpusEncoder } from '@evan/opus';
-import { CodecError } from './errors.js';
-import { type EncoderInput, encoderInput } from './lossy-input.js';
+import { CodecError } from '../errors.js';
+import type { Codec, DecodedAudio, Encoder, EncoderOptions } from '../types.js';
+import { type EncoderInput, encoderInput } from './_lossy-input.js';
 import { OGG_BOS, OGG_EOS, OggPageWriter, readOggPackets } from './ogg.js';
-import type { Codec, DecodedAudio, Encoder, EncoderOptions } from './types.js';
 
 /** Default Opus bitrate, bit/s (the reference's 64 kbit/s). */
 export const OPUS_DEFAULT_BITRATE = 64_000;

@@ -1,6 +1,6 @@
 import { bytesPerFrame, shapeProblem, toFloat32 } from '@audex/pcm';
-import { CodecError } from './errors.js';
-import type { Codec, DecodedAudio, DecodeOptions, Encoder, EncoderOptions } from './types.js';
+import { CodecError } from '../errors.js';
+import type { Codec, DecodedAudio, DecodeOptions, Encoder, EncoderOptions } from '../types.js';
 
 function checkShape(
   options: { rate?: number; channels?: number; sampleFormat?: unknown },

@@ -1,5 +1,5 @@
 import { channelsProblem, rateProblem } from '@audex/pcm';
-import { CodecError } from './errors.js';
+import { CodecError } from '../errors.js';
 
 /**
  * Quality presets of the resampler, trading filter length (speed) for stopband rejection.

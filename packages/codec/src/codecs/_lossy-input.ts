@@ -1,8 +1,8 @@
 import { bytesPerFrame, shapeProblem, toFloat32 } from '@audex/pcm';
-import { WholeFrames } from './_whole-frames.js';
-import { CodecError } from './errors.js';
-import { createPcmTransform, type PcmTransform } from './pcm-transform.js';
-import type { EncoderOptions } from './types.js';
+import { WholeFrames } from '../dsp/_whole-frames.js';
+import { createPcmTransform, type PcmTransform } from '../dsp/transform.js';
+import { CodecError } from '../errors.js';
+import type { EncoderOptions } from '../types.js';
 
 /**
  * The input side of the lossy encoders (MP3, Opus): validates the options once, then turns

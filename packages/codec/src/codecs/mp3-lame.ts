@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { CodecError } from './errors.js';
+import { CodecError } from '../errors.js';
 
 /**
  * A synchronous binding to the libmp3lame WASM build shipped by `wasm-media-encoders` 0.7.0.
