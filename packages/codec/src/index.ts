@@ -4,7 +4,7 @@ export { decodeMp3, MP3_DEFAULT_BITRATE, mp3Codec } from './codecs/mp3.js';
 export { decodeOggOpus, OPUS_DEFAULT_BITRATE, OPUS_RATES, opusCodec } from './codecs/opus.js';
 export { createPcmEncoder, decodePcm, pcmCodec } from './codecs/pcm.js';
 export { createWavEncoder, decodeWav, type WavAudio, wavCodec } from './codecs/wav.js';
-export { type FinalizedWav, finalizeWavFile } from './codecs/wav-file.js';
+export { applyHeaderPatches, type FinalizedWav, finalizeWavFile } from './codecs/wav-file.js';
 export {
   encodeWavHeader,
   parseWavHeader,
@@ -26,6 +26,7 @@ export {
   type PcmTransform,
   type PcmTransformOptions,
 } from './dsp/transform.js';
+export { encodeChunks } from './encode-chunks.js';
 export { CodecError, type CodecErrorCode } from './errors.js';
 export { decodeAudio, getCodec, hasCodec, listFormats, registerCodec, unregisterCodec } from './registry.js';
-export type { Codec, DecodedAudio, DecodeOptions, Encoder, EncoderOptions } from './types.js';
+export type { Codec, DecodedAudio, DecodeOptions, Encoder, EncoderOptions, HeaderPatch } from './types.js';

@@ -18,14 +18,37 @@ export interface EncoderOptions {
 }
 
 /**
+ * Bytes to write over an encoder's output once its last byte is out: a header field the encoder
+ * could not know when it wrote the header (a size, a frame count, a checksum). A patch whose
+ * offset is the output's length appends (e.g. WAV's pad byte).
+ */
+export interface HeaderPatch {
+  /** Byte offset from the start of the output. */
+  offset: number;
+  /** The bytes to write there. */
+  bytes: Uint8Array;
+}
+
+/**
  * A streaming encoder: one instance takes PCM piece by piece; the concatenation of everything
  * `write()` and `end()` return is one valid file, gapless at the joins.
+ *
+ * When the length was not known up front (no `totalFrames`), the file is a streaming one (e.g. a
+ * WAV that reads "to the end of the file"); an output that can seek (a file) is made exact by
+ * writing {@link Encoder.headerPatches} over it after `end()` ({@link applyHeaderPatches}).
  */
 export interface Encoder {
   /** Encodes interleaved samples in `options.sampleFormat`; returns the bytes ready so far (may be empty). */
   write(pcm: Uint8Array): Uint8Array;
   /** Flushes and finalises; returns the last bytes. The encoder cannot be written after this. */
   end(): Uint8Array;
+  /**
+   * After `end()`: the patches that make a seekable output exact (sizes and counts a streaming
+   * header left open, the pad byte it could not write). Empty when the header was exact from the
+   * start (`totalFrames` given) or the format needs none. Optional for third-party codecs.
+   * @throws {CodecError} `INVALID_OPTIONS` before `end()`.
+   */
+  headerPatches?(): HeaderPatch[];
 }
 
 /** Decoded audio: interleaved float32 samples in [-1, 1]. */

@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
-import { CodecError } from '../errors.js';
-import { parseWavHeader, RIFF_MAX } from './wav-header.js';
+import { type FileHandle, open } from 'node:fs/promises';
+import type { Encoder, HeaderPatch } from '../types.js';
+import { parseWavHeader, RIFF_MAX, wavSizePatches } from './wav-header.js';
 
 /** What {@link finalizeWavFile} wrote into the header. */
 export interface FinalizedWav {
@@ -17,9 +17,11 @@ const HEADER_WINDOW = 64 * 1024;
 
 /**
  * Patches the sizes of a WAV file written with a streaming header (an encoder created without
- * `totalFrames`) so they match the file's length. Data beyond 4 GiB turns the file into RF64 by
- * rewriting the reserved `JUNK` chunk as `ds64`. A trailing partial frame is left outside the
- * data chunk. Safe to run twice.
+ * `totalFrames`) so they match the file's length: RIFF and data sizes, the `fact` frame count and
+ * the pad byte of an odd data size. Data beyond 4 GiB turns the file into RF64 by rewriting the
+ * reserved `JUNK` chunk as `ds64`. A trailing partial frame is left outside the data chunk.
+ * Safe to run twice. When the encoder is still at hand, applying its `headerPatches()` with
+ * {@link applyHeaderPatches} does the same without reading the file.
  * @param path the WAV file; it is opened read-write.
  * @throws {CodecError} `CORRUPT_INPUT` when the file has no readable WAV header; `TOO_LARGE`
  * when it passed 4 GiB but has no reserved chunk to become RF64. File-system errors pass through.
@@ -32,54 +34,38 @@ export async function finalizeWavFile(path: string): Promise<FinalizedWav> {
     await handle.read(head, 0, head.length, 0);
     const info = parseWavHeader(head);
     const available = Math.max(0, size - info.dataOffset);
-    const dataBytes = available - (available % info.blockAlign);
-    const frames = dataBytes / info.blockAlign;
-    const riffSize = info.dataOffset - 8 + dataBytes + (dataBytes % 2);
-    const u32 = (value: number): Uint8Array => {
-      const b = new Uint8Array(4);
-      new DataView(b.buffer).setUint32(0, value, true);
-      return b;
-    };
-    const write = async (bytes: Uint8Array, position: number): Promise<void> => {
-      await handle.write(bytes, 0, bytes.length, position);
-    };
-    if (dataBytes % 2 === 1 && available === dataBytes) {
-      // Add the word-alignment pad byte a streaming writer leaves out.
-      await write(new Uint8Array(1), size);
+    let dataBytes = available - (available % info.blockAlign);
+    // A file finalised before ends with its pad byte: not a sample.
+    if (info.dataBytes !== null && info.dataBytes % 2 === 1 && available === info.dataBytes + 1) {
+      dataBytes = info.dataBytes;
     }
-    if (riffSize <= RIFF_MAX) {
-      if (info.ds64Offset !== null && info.container === 'RF64') {
-        // Shrunk below 4 GiB since it was made RF64: turn ds64 back into JUNK.
-        await write(new TextEncoder().encode('JUNK'), info.ds64Offset);
-      }
-      await write(new TextEncoder().encode('RIFF'), 0);
-      await write(u32(riffSize), 4);
-      await write(u32(dataBytes), info.dataSizeOffset);
-      return { container: 'RIFF', frames, dataBytes };
-    }
-    if (info.ds64Offset === null) {
-      throw new CodecError(
-        'TOO_LARGE',
-        `WAV: ${path} holds ${dataBytes} bytes of data, beyond RIFF's 4 GiB, and has no reserved chunk to become RF64`,
-        { format: 'wav' },
-      );
-    }
-    const ds64 = new Uint8Array(36);
-    const view = new DataView(ds64.buffer);
-    ds64.set(new TextEncoder().encode('ds64'), 0);
-    view.setUint32(4, 28, true);
-    const set64 = (offset: number, value: number): void => {
-      view.setUint32(offset, value % 0x1_0000_0000, true);
-      view.setUint32(offset + 4, Math.floor(value / 0x1_0000_0000), true);
+    const patches = wavSizePatches(info, dataBytes);
+    await writePatches(handle, patches);
+    return {
+      container: dataBytes + info.dataOffset - 8 + (dataBytes % 2) > RIFF_MAX ? 'RF64' : 'RIFF',
+      frames: dataBytes / info.blockAlign,
+      dataBytes,
     };
-    set64(8, riffSize);
-    set64(16, dataBytes);
-    set64(24, frames);
-    await write(ds64, info.ds64Offset);
-    await write(new TextEncoder().encode('RF64'), 0);
-    await write(u32(RIFF_MAX), 4);
-    await write(u32(RIFF_MAX), info.dataSizeOffset);
-    return { container: 'RF64', frames, dataBytes };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writePatches(handle: FileHandle, patches: readonly HeaderPatch[]): Promise<void> {
+  for (const { offset, bytes } of patches) await handle.write(bytes, 0, bytes.length, offset);
+}
+
+/**
+ * Writes an encoder's {@link Encoder.headerPatches} over the file it produced (positioned writes;
+ * a patch at the file's end appends). Use it when an encoder without `totalFrames` wrote to a file.
+ * @param path the encoded file; it is opened read-write.
+ * @throws File-system errors pass through.
+ */
+export async function applyHeaderPatches(path: string, patches: readonly HeaderPatch[]): Promise<void> {
+  if (patches.length === 0) return;
+  const handle = await open(path, 'r+');
+  try {
+    await writePatches(handle, patches);
   } finally {
     await handle.close();
   }

@@ -1,5 +1,6 @@
 import { BYTES_PER_SAMPLE, type SampleFormat, shapeProblem } from '@audex/pcm';
 import { CodecError } from '../errors.js';
+import type { HeaderPatch } from '../types.js';
 
 /** What a WAV header describes. */
 export interface WavHeaderOptions {
@@ -47,6 +48,8 @@ export interface WavInfo {
   dataSizeOffset: number;
   /** Byte offset of the `JUNK` or `ds64` chunk header reserved for RF64, or `null`. */
   ds64Offset: number | null;
+  /** Byte offset of the `fact` chunk's 32-bit frame count, or `null` when there is no `fact` chunk. */
+  factFramesOffset: number | null;
 }
 
 /** Largest size a 32-bit RIFF field holds; bigger files become RF64. */
@@ -98,14 +101,37 @@ function checkHeaderOptions(o: WavHeaderOptions): void {
 }
 
 /**
- * Encodes a WAV header to put before raw sample data (the recorder streams a stored recording
- * this way). With `frames` the sizes are exact and a file whose RIFF size would pass 4 GiB gets
- * an RF64 header (`RF64` + `ds64`, EBU Tech 3306). Without `frames` it is a streaming header
- * (see {@link WavHeaderOptions.frames}). The data that follows must be little-endian samples in
- * `sampleFormat`, `int8` offset to unsigned, and padded with one zero byte when its length is odd.
+ * Where the fields a writer may have to fill in later sit in a header made by
+ * {@link layoutWavHeader}: byte offsets from the start of the file.
+ */
+export interface WavHeaderLayout {
+  /** The header bytes. */
+  header: Uint8Array;
+  /** Bytes per frame. */
+  blockAlign: number;
+  /** Offset of the 32-bit data size field. */
+  dataSizeOffset: number;
+  /** Offset of the `fact` chunk's 32-bit frame count, or `null` when the file has no `fact` chunk (plain PCM). */
+  factFramesOffset: number | null;
+  /** Offset of the 36-byte `JUNK`/`ds64` chunk reserved for RF64, or `null` when there is none. */
+  ds64Offset: number | null;
+}
+
+/**
+ * Whether a layout needs a `fact` chunk: every WAV whose format tag is not plain PCM (IEEE float,
+ * WAVE_FORMAT_EXTENSIBLE) should carry one with the frame count (strict readers such as
+ * libsndfile warn otherwise).
+ */
+function needsFact(format: SampleFormat, channels: number): boolean {
+  return format === 'float32' || isExtensible(format, channels);
+}
+
+/**
+ * Lays out a WAV header (see {@link encodeWavHeader}) and says where its size fields are, so a
+ * streaming writer can patch them at the end ({@link wavSizePatches}).
  * @throws {CodecError} `INVALID_OPTIONS` for a bad rate, channel count, format or frame count.
  */
-export function encodeWavHeader(options: WavHeaderOptions): Uint8Array {
+export function layoutWavHeader(options: WavHeaderOptions): WavHeaderLayout {
   checkHeaderOptions(options);
   const { rate, channels, sampleFormat, frames } = options;
   const bits = bitsOf(sampleFormat);
@@ -114,33 +140,32 @@ export function encodeWavHeader(options: WavHeaderOptions): Uint8Array {
   const fmtSize = extensible ? 40 : 16;
   const dataBytes = frames === undefined ? undefined : frames * blockAlign;
   const pad = dataBytes !== undefined && dataBytes % 2 === 1 ? 1 : 0;
-  const baseLength = 12 + 8 + fmtSize + 8;
+  const factBytes = needsFact(sampleFormat, channels) ? FACT_CHUNK_BYTES : 0;
+  const rf64 = dataBytes !== undefined && 12 + 8 + fmtSize + factBytes + dataBytes + pad > RIFF_MAX;
+  // RF64 keeps its counts in ds64; libsndfile's RF64 reader takes a fact chunk for an unknown one.
+  const fact = factBytes > 0 && !rf64;
+  const baseLength = 12 + 8 + fmtSize + (fact ? FACT_CHUNK_BYTES : 0) + 8;
   const riffSize = dataBytes === undefined ? undefined : baseLength - 8 + dataBytes + pad;
-  const rf64 = riffSize !== undefined && riffSize > RIFF_MAX;
   // ds64 for RF64, or a JUNK placeholder of the same size for a streaming header.
-  const reserve = rf64 || frames === undefined ? 36 : 0;
+  const reserve = rf64 || frames === undefined ? DS64_CHUNK_BYTES : 0;
   const header = new Uint8Array(baseLength + reserve);
   const view = new DataView(header.buffer);
-  const ascii = (offset: number, text: string): void => {
-    for (let i = 0; i < 4; i++) header[offset + i] = text.charCodeAt(i);
-  };
   let p = 0;
-  ascii(p, rf64 ? 'RF64' : 'RIFF');
+  ascii(header, p, rf64 ? 'RF64' : 'RIFF');
   view.setUint32(p + 4, riffSize === undefined || rf64 ? RIFF_MAX : riffSize + reserve, true);
-  ascii(p + 8, 'WAVE');
+  ascii(header, p + 8, 'WAVE');
   p = 12;
+  let ds64Offset: number | null = null;
   if (reserve) {
-    ascii(p, rf64 ? 'ds64' : 'JUNK');
-    view.setUint32(p + 4, 28, true);
-    if (rf64) {
-      setUint64(view, p + 8, riffSize! + reserve);
-      setUint64(view, p + 16, dataBytes!);
-      setUint64(view, p + 24, frames!);
-      // p + 32: table length 0.
+    ds64Offset = p;
+    if (rf64) header.set(ds64Chunk(riffSize! + reserve, dataBytes!, frames!), p);
+    else {
+      ascii(header, p, 'JUNK');
+      view.setUint32(p + 4, DS64_CHUNK_BYTES - 8, true);
     }
-    p += 36;
+    p += DS64_CHUNK_BYTES;
   }
-  ascii(p, 'fmt ');
+  ascii(header, p, 'fmt ');
   view.setUint32(p + 4, fmtSize, true);
   view.setUint16(
     p + 8,
@@ -160,9 +185,118 @@ export function encodeWavHeader(options: WavHeaderOptions): Uint8Array {
     header.set(GUID_TAIL, p + 34);
   }
   p += 8 + fmtSize;
-  ascii(p, 'data');
+  let factFramesOffset: number | null = null;
+  if (fact) {
+    ascii(header, p, 'fact');
+    view.setUint32(p + 4, 4, true);
+    factFramesOffset = p + 8;
+    // RF64 and streaming headers: -1, "see ds64" (EBU Tech 3306) or "not known yet".
+    view.setUint32(factFramesOffset, frames === undefined || rf64 ? RIFF_MAX : frames, true);
+    p += 12;
+  }
+  ascii(header, p, 'data');
   view.setUint32(p + 4, dataBytes === undefined || rf64 ? RIFF_MAX : dataBytes, true);
-  return header;
+  return { header, blockAlign, dataSizeOffset: p + 4, factFramesOffset, ds64Offset };
+}
+
+/**
+ * Encodes a WAV header to put before raw sample data. With `frames` the sizes are exact and a
+ * file whose RIFF size would pass 4 GiB gets an RF64 header (`RF64` + `ds64`, EBU Tech 3306).
+ * Without `frames` it is a streaming header (see {@link WavHeaderOptions.frames}). Non-PCM
+ * layouts (float32, WAVE_FORMAT_EXTENSIBLE) carry a `fact` chunk with the frame count. The data
+ * that follows must be little-endian samples in `sampleFormat`, `int8` offset to unsigned, and
+ * followed by one zero pad byte (not counted in the data size) when its length is odd.
+ * Prefer the `wav` encoder ({@link createWavEncoder}), which writes all of this itself.
+ * @throws {CodecError} `INVALID_OPTIONS` for a bad rate, channel count, format or frame count.
+ */
+export function encodeWavHeader(options: WavHeaderOptions): Uint8Array {
+  return layoutWavHeader(options).header;
+}
+
+/**
+ * The patches that turn a streaming header (laid out without `frames`) into exact sizes once
+ * `dataBytes` of sample data follow it: RIFF and data sizes, the `fact` frame count, the pad byte
+ * of an odd data size (appended after the data), and `RF64` + `ds64` beyond 4 GiB.
+ * @throws {CodecError} `TOO_LARGE` when the data passed 4 GiB and the header has no reserved chunk.
+ */
+export function wavSizePatches(
+  layout: Pick<WavHeaderLayout, 'blockAlign' | 'dataSizeOffset' | 'factFramesOffset' | 'ds64Offset'> & {
+    dataOffset: number;
+    container?: 'RIFF' | 'RF64';
+  },
+  dataBytes: number,
+): HeaderPatch[] {
+  const { dataOffset, dataSizeOffset, factFramesOffset, ds64Offset } = layout;
+  const frames = Math.floor(dataBytes / layout.blockAlign);
+  const pad = dataBytes % 2;
+  const riffSize = dataOffset - 8 + dataBytes + pad;
+  const factChunkOffset = factFramesOffset === null ? null : factFramesOffset - 8;
+  const patches: HeaderPatch[] = [];
+  if (pad) patches.push({ offset: dataOffset + dataBytes, bytes: new Uint8Array(1) });
+  if (riffSize <= RIFF_MAX) {
+    if (ds64Offset !== null && layout.container === 'RF64') {
+      // Shrunk below 4 GiB since it was made RF64: the ds64 chunk becomes JUNK again.
+      patches.push({ offset: ds64Offset, bytes: asciiBytes('JUNK') });
+    }
+    patches.push({ offset: 0, bytes: concatFields(asciiBytes('RIFF'), u32(riffSize)) });
+    patches.push({ offset: dataSizeOffset, bytes: u32(dataBytes) });
+    if (factFramesOffset !== null) patches.push({ offset: factFramesOffset, bytes: u32(frames) });
+    return patches;
+  }
+  if (ds64Offset === null) {
+    throw new CodecError(
+      'TOO_LARGE',
+      `WAV: ${dataBytes} bytes of data pass RIFF's 4 GiB and the header has no reserved chunk to become RF64`,
+      { format: 'wav' },
+    );
+  }
+  patches.push({ offset: ds64Offset, bytes: ds64Chunk(riffSize, dataBytes, frames) });
+  patches.push({ offset: 0, bytes: concatFields(asciiBytes('RF64'), u32(RIFF_MAX)) });
+  patches.push({ offset: dataSizeOffset, bytes: u32(RIFF_MAX) });
+  // RF64 counts frames in ds64: the fact chunk becomes filler (as in an RF64 written up front).
+  if (factChunkOffset !== null) patches.push({ offset: factChunkOffset, bytes: asciiBytes('JUNK') });
+  return patches;
+}
+
+/** Bytes of the `fact` chunk: 8 + a 32-bit frame count. */
+const FACT_CHUNK_BYTES = 12;
+
+/** Bytes of the `ds64` chunk (and of the `JUNK` chunk reserved for it): 8 + 28. */
+const DS64_CHUNK_BYTES = 36;
+
+function ds64Chunk(riffSize: number, dataBytes: number, frames: number): Uint8Array {
+  const chunk = new Uint8Array(DS64_CHUNK_BYTES);
+  const view = new DataView(chunk.buffer);
+  ascii(chunk, 0, 'ds64');
+  view.setUint32(4, DS64_CHUNK_BYTES - 8, true);
+  setUint64(view, 8, riffSize);
+  setUint64(view, 16, dataBytes);
+  setUint64(view, 24, frames);
+  // 32: table length 0.
+  return chunk;
+}
+
+function ascii(bytes: Uint8Array, offset: number, text: string): void {
+  for (let i = 0; i < 4; i++) bytes[offset + i] = text.charCodeAt(i);
+}
+
+function asciiBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(4);
+  ascii(bytes, 0, text);
+  return bytes;
+}
+
+function u32(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, value, true);
+  return bytes;
+}
+
+function concatFields(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function setUint64(view: DataView, offset: number, value: number): void {
@@ -202,8 +336,8 @@ export function parseWavHeader(bytes: Uint8Array): WavInfo {
   const riffSize = view.getUint32(4, true);
   let ds64Data: number | null = null;
   let ds64Offset: number | null = null;
-  let fmt: Omit<WavInfo, 'container' | 'dataOffset' | 'dataBytes' | 'dataSizeOffset' | 'ds64Offset'> | null =
-    null;
+  let factFramesOffset: number | null = null;
+  let fmt: Omit<WavInfo, FmtFields> | null = null;
   let p = 12;
   while (p + 8 <= bytes.length) {
     const id = fourcc(bytes, p);
@@ -219,7 +353,15 @@ export function parseWavHeader(bytes: Uint8Array): WavInfo {
         // A streaming writer's placeholder: the data runs to the end of the file.
         dataBytes = null;
       }
-      return { container, ...fmt, dataOffset: body, dataBytes, dataSizeOffset: p + 4, ds64Offset };
+      return {
+        container,
+        ...fmt,
+        dataOffset: body,
+        dataBytes,
+        dataSizeOffset: p + 4,
+        ds64Offset,
+        factFramesOffset,
+      };
     }
     if (body + size > bytes.length) {
       throw corrupt(
@@ -232,6 +374,8 @@ export function parseWavHeader(bytes: Uint8Array): WavInfo {
         if (size < 24) throw corrupt(`ds64 chunk of ${size} bytes is shorter than 24`);
         ds64Data = getUint64(view, body + 8);
       }
+    } else if (id === 'fact') {
+      if (size >= 4) factFramesOffset = body;
     } else if (id === 'fmt ') {
       fmt = parseFmt(bytes, view, body, size);
     }
@@ -241,14 +385,18 @@ export function parseWavHeader(bytes: Uint8Array): WavInfo {
   throw corrupt(fmt ? 'no data chunk (file truncated?)' : 'no fmt chunk (file truncated?)');
 }
 
+/** Fields of {@link WavInfo} that come from other chunks than `fmt `. */
+type FmtFields =
+  | 'container'
+  | 'dataOffset'
+  | 'dataBytes'
+  | 'dataSizeOffset'
+  | 'ds64Offset'
+  | 'factFramesOffset';
+
 const BY_BITS: Readonly<Record<number, SampleFormat>> = { 8: 'int8', 16: 'int16', 24: 'int24', 32: 'int32' };
 
-function parseFmt(
-  bytes: Uint8Array,
-  view: DataView,
-  body: number,
-  size: number,
-): Omit<WavInfo, 'container' | 'dataOffset' | 'dataBytes' | 'dataSizeOffset' | 'ds64Offset'> {
+function parseFmt(bytes: Uint8Array, view: DataView, body: number, size: number): Omit<WavInfo, FmtFields> {
   if (size < 16) throw corrupt(`fmt chunk of ${size} bytes is shorter than 16`);
   let tag = view.getUint16(body, true);
   const channels = view.getUint16(body + 2, true);
