@@ -28,5 +28,10 @@ export {
 } from './dsp/transform.js';
 export { encodeChunks } from './encode-chunks.js';
 export { CodecError, type CodecErrorCode } from './errors.js';
+export {
+  createEncoderPipeline,
+  type EncoderPipeline,
+  type EncoderPipelineOptions,
+} from './pipeline.js';
 export { decodeAudio, getCodec, hasCodec, listFormats, registerCodec, unregisterCodec } from './registry.js';
 export type { Codec, DecodedAudio, DecodeOptions, Encoder, EncoderOptions, HeaderPatch } from './types.js';

@@ -1,4 +1,4 @@
-import type { SampleFormat } from '@audex/pcm';
+import type { PcmShape, SampleFormat } from '@audex/pcm';
 
 /** Options every encoder is created with. */
 export interface EncoderOptions {
@@ -88,6 +88,14 @@ export interface Codec {
   readonly extension: string;
   /** Creates a fresh streaming encoder. Throws `CodecError` on unsupported options. */
   createEncoder(options: EncoderOptions): Encoder;
+  /**
+   * The PCM shape this codec's encoder works in when asked for `options` (rate, channels and
+   * sample format of the output): fed exactly this shape it converts nothing. Lossy codecs answer
+   * float32 at the rate and channel count their library encodes (MP3 44.1 kHz for a 44.1 kHz
+   * request, 48 kHz for 37.8 kHz); lossless ones answer `options`' own shape. Used by
+   * {@link createEncoderPipeline} so a capture is converted once. Absent: `options`' shape.
+   */
+  nativeShape?(options: EncoderOptions): PcmShape;
   /** Decodes a whole file to PCM. Throws `CodecError` with code `CORRUPT_INPUT` on damaged input. */
   decode?(data: Uint8Array, options?: DecodeOptions): Promise<DecodedAudio>;
 }

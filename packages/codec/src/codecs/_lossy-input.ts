@@ -67,7 +67,9 @@ export function encoderInput(
       expectedFrames,
       write(pcm) {
         const whole = frames.take(pcm);
-        return whole.length === 0 ? EMPTY : toFloat32(whole, sampleFormat);
+        if (whole.length === 0) return EMPTY;
+        // Float input is used in place: the encoders copy each sample out before write() returns.
+        return sampleFormat === 'float32' ? floats(whole) : toFloat32(whole, sampleFormat);
       },
       end() {
         if (frames.pendingBytes > 0) {

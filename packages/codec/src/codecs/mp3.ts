@@ -237,5 +237,10 @@ export const mp3Codec: Codec = {
   mimeType: 'audio/mpeg',
   extension: 'mp3',
   createEncoder: (options) => new Mp3Encoder(options),
+  nativeShape: (options) => ({
+    rate: mp3RateFor(options.rate),
+    channels: Math.min(options.channels, 2),
+    sampleFormat: 'float32',
+  }),
   decode: decodeMp3,
 };

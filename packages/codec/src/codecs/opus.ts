@@ -237,5 +237,10 @@ export const opusCodec: Codec = {
   mimeType: 'audio/ogg; codecs=opus',
   extension: 'opus',
   createEncoder: (options) => new OggOpusEncoder(options),
+  nativeShape: (options) => ({
+    rate: OPUS_RATES.includes(options.rate) ? options.rate : GRANULE_RATE,
+    channels: Math.min(options.channels, 2),
+    sampleFormat: 'float32',
+  }),
   decode: decodeOggOpus,
 };

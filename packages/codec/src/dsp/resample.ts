@@ -208,101 +208,107 @@ function checkFrames(input: Float32Array, channels: number): void {
 
 class PolyphaseResampler implements Resampler {
   /** Per-channel input history: `buffers[c][k]` is input frame `base + k`. */
-  private buffers: Float32Array[];
-  private capacity: number;
+  #buffers: Float32Array[];
+  #capacity: number;
   /** Frames held in `buffers`. */
-  private held = 0;
+  #held = 0;
   /** Absolute input frame index of `buffers[c][0]`. */
-  private base: number;
+  #base: number;
   /** Input frames received. */
-  private received = 0;
+  #received = 0;
   /** Output frames produced. */
-  private produced = 0;
+  #produced = 0;
   /** Position of the next output: input frame `pos + num / up`. */
-  private pos = 0;
-  private num = 0;
-  private ended = false;
-  private readonly stepWhole: number;
-  private readonly stepNum: number;
+  #pos = 0;
+  #num = 0;
+  #ended = false;
+  readonly #stepWhole: number;
+  readonly #stepNum: number;
+  readonly #up: number;
+  readonly #down: number;
+  readonly #filter: Filter;
 
   constructor(
     readonly fromRate: number,
     readonly toRate: number,
     readonly channels: number,
-    private readonly up: number,
-    private readonly down: number,
-    private readonly filter: Filter,
+    up: number,
+    down: number,
+    filter: Filter,
   ) {
-    this.stepWhole = Math.floor(down / up);
-    this.stepNum = down % up;
-    this.capacity = filter.taps + 4096;
-    this.buffers = Array.from({ length: channels }, () => new Float32Array(this.capacity));
+    this.#up = up;
+    this.#down = down;
+    this.#filter = filter;
+    this.#stepWhole = Math.floor(down / up);
+    this.#stepNum = down % up;
+    this.#capacity = filter.taps + 4096;
+    this.#buffers = Array.from({ length: channels }, () => new Float32Array(this.#capacity));
     // History before the first frame is silence: the buffer starts `half - 1` zeros early.
-    this.base = -(filter.half - 1);
-    this.held = filter.half - 1;
+    this.#base = -(filter.half - 1);
+    this.#held = filter.half - 1;
   }
 
   process(input: Float32Array): Float32Array {
-    if (this.ended) throw new CodecError('ENCODER_ENDED', 'resampler used after flush()');
+    if (this.#ended) throw new CodecError('ENCODER_ENDED', 'resampler used after flush()');
     checkFrames(input, this.channels);
     const frames = input.length / this.channels;
-    this.append(input, frames);
-    this.received += frames;
+    this.#append(input, frames);
+    this.#received += frames;
     // An output at pos needs input frames up to pos + half.
-    return this.run(this.received, Number.POSITIVE_INFINITY);
+    return this.#run(this.#received, Number.POSITIVE_INFINITY);
   }
 
   flush(): Float32Array {
-    if (this.ended) throw new CodecError('ENCODER_ENDED', 'resampler used after flush()');
-    this.ended = true;
-    const total = Math.round((this.received * this.up) / this.down);
+    if (this.#ended) throw new CodecError('ENCODER_ENDED', 'resampler used after flush()');
+    this.#ended = true;
+    const total = Math.round((this.#received * this.#up) / this.#down);
     // Pad with the silence the look-ahead needs past the end.
-    const pad = this.filter.half + 1;
-    this.append(new Float32Array(pad * this.channels), pad);
-    return this.run(this.received + pad, total);
+    const pad = this.#filter.half + 1;
+    this.#append(new Float32Array(pad * this.channels), pad);
+    return this.#run(this.#received + pad, total);
   }
 
-  private append(input: Float32Array, frames: number): void {
+  #append(input: Float32Array, frames: number): void {
     const channels = this.channels;
-    if (this.held + frames > this.capacity) {
+    if (this.#held + frames > this.#capacity) {
       // Drop frames no future output needs, then grow if still short.
-      const keepFrom = this.pos - this.filter.half + 1 - this.base;
+      const keepFrom = this.#pos - this.#filter.half + 1 - this.#base;
       if (keepFrom > 0) {
-        for (const b of this.buffers) b.copyWithin(0, keepFrom, this.held);
-        this.held -= keepFrom;
-        this.base += keepFrom;
+        for (const b of this.#buffers) b.copyWithin(0, keepFrom, this.#held);
+        this.#held -= keepFrom;
+        this.#base += keepFrom;
       }
-      if (this.held + frames > this.capacity) {
-        this.capacity = Math.max(this.capacity * 2, this.held + frames);
-        this.buffers = this.buffers.map((b) => {
-          const grown = new Float32Array(this.capacity);
-          grown.set(b.subarray(0, this.held));
+      if (this.#held + frames > this.#capacity) {
+        this.#capacity = Math.max(this.#capacity * 2, this.#held + frames);
+        this.#buffers = this.#buffers.map((b) => {
+          const grown = new Float32Array(this.#capacity);
+          grown.set(b.subarray(0, this.#held));
           return grown;
         });
       }
     }
-    const held = this.held;
+    const held = this.#held;
     for (let c = 0; c < channels; c++) {
-      const b = this.buffers[c]!;
+      const b = this.#buffers[c]!;
       for (let i = 0, k = c; i < frames; i++, k += channels) b[held + i] = input[k]!;
     }
-    this.held += frames;
+    this.#held += frames;
   }
 
   /** Produces outputs while the input reaches `available` frames, up to `limit` outputs in total. */
-  private run(available: number, limit: number): Float32Array {
-    const { taps, half, table, interpolate, phases } = this.filter;
+  #run(available: number, limit: number): Float32Array {
+    const { taps, half, table, interpolate, phases } = this.#filter;
     const channels = this.channels;
-    const up = this.up;
+    const up = this.#up;
     // Output m is computable when pos(m) + half < available.
     let count = 0;
     {
-      let pos = this.pos;
-      let num = this.num;
-      while (pos + half < available && this.produced + count < limit) {
+      let pos = this.#pos;
+      let num = this.#num;
+      while (pos + half < available && this.#produced + count < limit) {
         count++;
-        pos += this.stepWhole;
-        num += this.stepNum;
+        pos += this.#stepWhole;
+        num += this.#stepNum;
         if (num >= up) {
           num -= up;
           pos++;
@@ -310,16 +316,16 @@ class PolyphaseResampler implements Resampler {
       }
     }
     const out = new Float32Array(count * channels);
-    let pos = this.pos;
-    let num = this.num;
-    const base = this.base;
+    let pos = this.#pos;
+    let num = this.#num;
+    const base = this.#base;
     for (let m = 0; m < count; m++) {
       const start = pos - half + 1 - base;
       if (!interpolate && channels === 2) {
         // Stereo in one pass: each coefficient is loaded once for both channels.
         const offset = num * taps;
-        const b0 = this.buffers[0]!;
-        const b1 = this.buffers[1]!;
+        const b0 = this.#buffers[0]!;
+        const b1 = this.#buffers[1]!;
         let l0 = 0;
         let l1 = 0;
         let r0 = 0;
@@ -337,7 +343,7 @@ class PolyphaseResampler implements Resampler {
       } else if (!interpolate) {
         const offset = num * taps;
         for (let c = 0; c < channels; c++) {
-          const b = this.buffers[c]!;
+          const b = this.#buffers[c]!;
           // Four accumulators break the add dependency chain (taps is a multiple of 4).
           let acc0 = 0;
           let acc1 = 0;
@@ -358,7 +364,7 @@ class PolyphaseResampler implements Resampler {
         const o0 = p * taps;
         const o1 = o0 + taps;
         for (let c = 0; c < channels; c++) {
-          const b = this.buffers[c]!;
+          const b = this.#buffers[c]!;
           let acc0 = 0;
           let acc1 = 0;
           for (let j = 0; j < taps; j++) {
@@ -369,16 +375,16 @@ class PolyphaseResampler implements Resampler {
           out[m * channels + c] = acc0 + (acc1 - acc0) * w;
         }
       }
-      pos += this.stepWhole;
-      num += this.stepNum;
+      pos += this.#stepWhole;
+      num += this.#stepNum;
       if (num >= up) {
         num -= up;
         pos++;
       }
     }
-    this.pos = pos;
-    this.num = num;
-    this.produced += count;
+    this.#pos = pos;
+    this.#num = num;
+    this.#produced += count;
     return out;
   }
 }

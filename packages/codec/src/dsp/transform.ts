@@ -1,4 +1,11 @@
-import { bytesPerFrame, fromFloat32, type PcmShape, shapeProblem, toFloat32 } from '@audex/pcm';
+import {
+  bytesPerFrame,
+  fromFloat32,
+  type PcmShape,
+  type SampleFormat,
+  shapeProblem,
+  toFloat32,
+} from '@audex/pcm';
 import { CodecError } from '../errors.js';
 import { WholeFrames } from './_whole-frames.js';
 import { type MixMatrix, mixChannels } from './mix.js';
@@ -71,7 +78,7 @@ export function createPcmTransform(options: PcmTransformOptions): PcmTransform {
     if (remixing && mixFirst) x = mixChannels(x, from.channels, to.channels, matrix);
     if (resampler) x = resampler.process(x);
     if (remixing && !mixFirst) x = mixChannels(x, from.channels, to.channels, matrix);
-    return fromFloat32(x, to.sampleFormat);
+    return floatBytes(x, to.sampleFormat);
   };
 
   return {
@@ -94,7 +101,13 @@ export function createPcmTransform(options: PcmTransformOptions): PcmTransform {
       if (!resampler) return new Uint8Array(0);
       let x = resampler.flush();
       if (remixing && !mixFirst) x = mixChannels(x, from.channels, to.channels, matrix);
-      return fromFloat32(x, to.sampleFormat);
+      return floatBytes(x, to.sampleFormat);
     },
   };
+}
+
+/** `x` (a fresh array this transform owns) as bytes in `format`: float32 is used in place. */
+function floatBytes(x: Float32Array, format: SampleFormat): Uint8Array {
+  if (format === 'float32') return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  return fromFloat32(x, format);
 }
