@@ -1,7 +1,7 @@
 import { MemoryStore } from '@audex/store';
 import { describe, expect, test } from 'vitest';
 import { HttpError } from '../src/server/http-error.js';
-import { parseRange, rangeToFrames, requireFormat, requireKey } from '../src/server/request-params.js';
+import { parseRange, requireFormat, requireKey } from '../src/server/request-params.js';
 
 const store = new MemoryStore();
 
@@ -52,12 +52,5 @@ describe('request validation', () => {
     ['1234567890', null],
   ])('range from=%s to=%s is a 400', (from, to) => {
     expect(statusOf(() => parseRange(from, to))).toBe(400);
-  });
-
-  test('a range maps to frames; outside the recording is a 416', () => {
-    expect(rangeToFrames(parseRange('0.5', '1.25'), 32_000, 16_000)).toEqual({ start: 8000, end: 20_000 });
-    expect(rangeToFrames(parseRange(null, null), 32_000, 16_000)).toEqual({ start: 0, end: 32_000 });
-    expect(statusOf(() => rangeToFrames(parseRange('3', '4'), 32_000, 16_000))).toBe(416);
-    expect(statusOf(() => rangeToFrames(parseRange('1', '2.5'), 32_000, 16_000))).toBe(416);
   });
 });

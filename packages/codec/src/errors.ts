@@ -4,7 +4,8 @@ export type CodecErrorCode =
   | 'INVALID_OPTIONS'
   | 'CORRUPT_INPUT'
   | 'ENCODER_ENDED'
-  | 'TOO_LARGE';
+  | 'TOO_LARGE'
+  | 'OUT_OF_RANGE';
 
 /** An error from a codec, the registry, the resampler or the mixer. */
 export class CodecError extends Error {

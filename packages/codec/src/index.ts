@@ -4,6 +4,7 @@ export { decodeMp3, MP3_DEFAULT_BITRATE, mp3Codec } from './codecs/mp3.js';
 export { decodeOggOpus, OPUS_DEFAULT_BITRATE, OPUS_RATES, opusCodec } from './codecs/opus.js';
 export { createPcmEncoder, decodePcm, pcmCodec } from './codecs/pcm.js';
 export { createWavEncoder, decodeWav, type WavAudio, wavCodec } from './codecs/wav.js';
+export { createWavDecoder } from './codecs/wav-decoder.js';
 export { applyHeaderPatches, type FinalizedWav, finalizeWavFile } from './codecs/wav-file.js';
 export {
   encodeWavHeader,
@@ -34,4 +35,20 @@ export {
   type EncoderPipelineOptions,
 } from './pipeline.js';
 export { decodeAudio, getCodec, hasCodec, listFormats, registerCodec, unregisterCodec } from './registry.js';
-export type { Codec, DecodedAudio, DecodeOptions, Encoder, EncoderOptions, HeaderPatch } from './types.js';
+export {
+  type ByteRangeReader,
+  encodeRange,
+  type Transcode,
+  type TranscodeOptions,
+  transcode,
+} from './transcode.js';
+export type {
+  Codec,
+  DecodedAudio,
+  DecodeOptions,
+  Encoder,
+  EncoderOptions,
+  HeaderPatch,
+  StreamDecoder,
+  StreamInfo,
+} from './types.js';

@@ -98,4 +98,36 @@ export interface Codec {
   nativeShape?(options: EncoderOptions): PcmShape;
   /** Decodes a whole file to PCM. Throws `CodecError` with code `CORRUPT_INPUT` on damaged input. */
   decode?(data: Uint8Array, options?: DecodeOptions): Promise<DecodedAudio>;
+  /**
+   * Creates a streaming decoder (bounded memory whatever the file's length). Codecs without one
+   * are decoded whole by `transcode()`.
+   */
+  createDecoder?(options?: DecodeOptions): StreamDecoder;
+}
+
+/** What a {@link StreamDecoder} found in the header. */
+export interface StreamInfo {
+  /** Shape of the PCM the decoder returns. */
+  shape: PcmShape;
+  /** Frames in the file when the header says, else `undefined` (a live stream). */
+  frames: number | undefined;
+}
+
+/**
+ * A streaming decoder: bytes of a file in any pieces → interleaved PCM in `info.shape`. Holds
+ * at most a header and one partial frame or block.
+ */
+export interface StreamDecoder {
+  /** The header's facts, once it has been read (`null` before). Set before the first PCM is returned. */
+  readonly info: StreamInfo | null;
+  /**
+   * Feeds the next bytes of the file; returns the PCM decoded so far (may be empty).
+   * @throws {CodecError} `CORRUPT_INPUT` for damaged input; `ENCODER_ENDED` after `end()`.
+   */
+  write(bytes: Uint8Array): Uint8Array;
+  /**
+   * After the last bytes: the remaining PCM.
+   * @throws {CodecError} `CORRUPT_INPUT` when the file was cut short (no header, or fewer frames than declared).
+   */
+  end(): Uint8Array;
 }

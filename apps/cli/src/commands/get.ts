@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
-import { decodeAudio, getCodec, listFormats } from '@audex/codec';
-import { concatBytes } from '@audex/pcm';
+import { once } from 'node:events';
+import { open, rm } from 'node:fs/promises';
+import { CodecError, encodeRange, type HeaderPatch, listFormats } from '@audex/codec';
 import { CliError } from '../cli-error.js';
 import { openStore, type StoreFlags } from '../store-options.js';
 import { parseTimeOffset } from '../time-value.js';
@@ -23,9 +23,17 @@ function storedFormat(key: string): string {
   return dot === -1 ? 'wav' : key.slice(dot + 1).toLowerCase();
 }
 
+/** Writes to stdout, waiting for it to drain (so a slow pipe holds one chunk, not the file). */
+async function writeStdout(chunk: Uint8Array): Promise<void> {
+  if (process.stdout.write(chunk)) return;
+  await once(process.stdout, 'drain');
+}
+
 /**
- * `audex get KEY`: downloads a recording; with `--format` transcodes it (decode, then encode), with
- * `--from`/`--to` cuts that range (sample-accurate on the decoded audio). Writes to `-o FILE` or stdout.
+ * `audex get KEY`: downloads a recording; with `--format` transcodes it, with `--from`/`--to` cuts
+ * that range (sample-accurate). Streams chunk by chunk in bounded memory: a stored WAV is read
+ * only where the range lies (`encodeRange` from @audex/codec over the store's ranged download).
+ * Writes to `-o FILE` (removed again if the command fails) or stdout.
  */
 export async function getCommand(key: string, flags: GetFlags): Promise<void> {
   const formats = listFormats();
@@ -49,40 +57,50 @@ export async function getCommand(key: string, flags: GetFlags): Promise<void> {
   const store = await openStore(flags);
   const source = storedFormat(key);
   const target = flags.format ?? source;
-  const data = await store.download(key);
-  let result: Uint8Array;
+  let chunks: AsyncIterable<Uint8Array>;
+  let headerPatches: () => HeaderPatch[] = () => [];
   if (target === source && from === undefined && to === undefined) {
-    result = data;
+    chunks = store.download(key, { stream: true });
   } else {
-    const audio = await decodeAudio(data, source);
-    const durationS = audio.frames / audio.rate;
-    const startFrame = from === undefined ? 0 : Math.round(from * audio.rate);
-    const endFrame = to === undefined ? audio.frames : Math.round(to * audio.rate);
-    if (startFrame >= audio.frames || endFrame > audio.frames + Math.round(audio.rate * 0.001)) {
-      throw new CliError(
-        'BAD_RANGE',
-        `range ${from ?? 0}–${to ?? durationS} s is outside the recording (0–${durationS.toFixed(3)} s)`,
-      );
+    try {
+      const clip = await encodeRange((range) => store.download(key, { stream: true, range }), {
+        sourceFormat: source,
+        format: target,
+        ...(from === undefined ? {} : { startSeconds: from }),
+        ...(to === undefined ? {} : { endSeconds: to }),
+      });
+      chunks = clip.chunks;
+      headerPatches = clip.headerPatches;
+    } catch (error) {
+      if (error instanceof CodecError && error.code === 'OUT_OF_RANGE') {
+        throw new CliError('BAD_RANGE', error.message.replace(/^\[audex\/codec\] /, ''), { cause: error });
+      }
+      throw error;
     }
-    const end = Math.min(endFrame, audio.frames);
-    const samples = audio.samples.subarray(startFrame * audio.channels, end * audio.channels);
-    const encoder = getCodec(target).createEncoder({
-      rate: audio.rate,
-      channels: audio.channels,
-      sampleFormat: 'float32',
-      totalFrames: end - startFrame,
-    });
-    result = concatBytes([
-      encoder.write(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)),
-      encoder.end(),
-    ]);
   }
-  if (flags.output) {
-    await writeFile(flags.output, result);
-    process.stderr.write(`wrote ${flags.output}\n`);
-  } else {
-    await new Promise<void>((resolve, reject) =>
-      process.stdout.write(result, (error) => (error ? reject(error) : resolve())),
-    );
+  // The first chunk before any output: a missing key or a bad file fails with nothing written.
+  const iterator = chunks[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const rest = async function* (): AsyncGenerator<Uint8Array> {
+    if (first.done) return;
+    yield first.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  };
+  if (!flags.output) {
+    for await (const chunk of rest()) await writeStdout(chunk);
+    return;
   }
+  const file = await open(flags.output, 'w');
+  // Only a regular file we wrote is removed on failure (never /dev/null or a pipe).
+  const regular = (await file.stat()).isFile();
+  try {
+    for await (const chunk of rest()) await file.write(chunk);
+    for (const patch of headerPatches()) await file.write(patch.bytes, 0, patch.bytes.length, patch.offset);
+    await file.close();
+  } catch (error) {
+    await file.close().catch(() => {});
+    if (regular) await rm(flags.output, { force: true });
+    throw error;
+  }
+  process.stderr.write(`wrote ${flags.output}\n`);
 }

@@ -1,8 +1,8 @@
-import { type DecodedAudio, decodeAudio, getCodec } from '@audex/codec';
+import { CodecError, type DecodedAudio, decodeAudio, encodeRange } from '@audex/codec';
 import { concatBytes } from '@audex/pcm';
 import type { Store } from '@audex/store';
 import { HttpError } from './http-error.js';
-import { rangeToFrames, storeErrorToHttp, type TimeRange } from './request-params.js';
+import { storeErrorToHttp, type TimeRange } from './request-params.js';
 
 /** The format a key is stored in, from its extension (recordings are WAV). */
 export function storedFormat(key: string): string {
@@ -31,7 +31,9 @@ export async function decodeRecording(store: Store, key: string): Promise<Decode
 
 /**
  * A stored recording as a file in `format`, optionally cut to `range`: the stored bytes as they are
- * when nothing changes, else decoded, sliced sample-accurately and encoded.
+ * when nothing changes, else `encodeRange` from @audex/codec (the CLI's `get` uses the same): for a
+ * WAV only the header and the range's bytes are read from the store, and memory holds the clip's
+ * output, not the recording.
  */
 export async function exportRecording(
   store: Store,
@@ -42,19 +44,25 @@ export async function exportRecording(
   if (format === storedFormat(key) && range.from === undefined && range.to === undefined) {
     return downloadRecording(store, key);
   }
-  const audio = await decodeRecording(store, key);
-  const { start, end } = rangeToFrames(range, audio.frames, audio.rate);
-  const samples = audio.samples.subarray(start * audio.channels, end * audio.channels);
-  const encoder = getCodec(format).createEncoder({
-    rate: audio.rate,
-    channels: audio.channels,
-    sampleFormat: 'float32',
-    totalFrames: end - start,
-  });
-  return concatBytes([
-    encoder.write(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)),
-    encoder.end(),
-  ]);
+  try {
+    const clip = await encodeRange((byteRange) => store.download(key, { stream: true, range: byteRange }), {
+      sourceFormat: storedFormat(key),
+      format,
+      ...(range.from === undefined ? {} : { startSeconds: range.from }),
+      ...(range.to === undefined ? {} : { endSeconds: range.to }),
+    });
+    const parts: Uint8Array[] = [];
+    for await (const chunk of clip.chunks) parts.push(chunk);
+    return concatBytes(parts);
+  } catch (error) {
+    if (error instanceof CodecError && error.code === 'OUT_OF_RANGE') {
+      throw new HttpError(416, error.message.replace(/^\[audex\/codec\] /, ''), { cause: error });
+    }
+    if (error instanceof CodecError && error.code === 'CORRUPT_INPUT') {
+      throw new HttpError(422, `recording "${key}" could not be decoded`, { cause: error });
+    }
+    return storeErrorToHttp(error, key);
+  }
 }
 
 /** Min/max envelope of a recording (channels mixed by taking extremes), `columns` buckets wide. */

@@ -77,22 +77,3 @@ export function parseRange(from: string | null, to: string | null): TimeRange {
   }
   return range;
 }
-
-/** Checks a range against a recording's length; 416 when it falls outside. Returns frame bounds. */
-export function rangeToFrames(
-  range: TimeRange,
-  frames: number,
-  rate: number,
-): { start: number; end: number } {
-  const duration = frames / rate;
-  const start = range.from === undefined ? 0 : Math.round(range.from * rate);
-  const end = range.to === undefined ? frames : Math.round(range.to * rate);
-  // a millisecond of slack: the client computes ends from a rounded duration
-  if (start >= frames || end > frames + Math.ceil(rate / 1000)) {
-    throw new HttpError(
-      416,
-      `range ${range.from ?? 0}–${range.to ?? duration} s is outside the recording (0–${duration.toFixed(3)} s)`,
-    );
-  }
-  return { start, end: Math.min(end, frames) };
-}

@@ -1,6 +1,7 @@
 import { type SampleFormat, toFloat32 } from '@audex/pcm';
 import { CodecError } from '../errors.js';
 import type { Codec, DecodedAudio, Encoder, EncoderOptions, HeaderPatch } from '../types.js';
+import { createWavDecoder, wavOutputFormat, wavSamplesToPcm } from './wav-decoder.js';
 import { layoutWavHeader, parseWavHeader, type WavHeaderLayout, wavSizePatches } from './wav-header.js';
 
 /** A decoded WAV file with its samples kept in their stored format (lossless). */
@@ -149,18 +150,13 @@ export function decodeWav(file: Uint8Array): WavAudio {
   }
   const raw = file.subarray(info.dataOffset, info.dataOffset + dataBytes);
   const frames = dataBytes / info.blockAlign;
-  const base = { rate: info.rate, channels: info.channels, frames };
-  if (info.sampleFormat === 'int8') {
-    const data = new Uint8Array(raw.length);
-    flipInt8(raw, data, 0);
-    return { ...base, sampleFormat: 'int8', data };
-  }
-  if (info.sampleFormat === 'float64') {
-    const copy = new Uint8Array(raw);
-    const doubles = new Float64Array(copy.buffer, 0, copy.length / 8);
-    return { ...base, sampleFormat: 'float32', data: new Uint8Array(Float32Array.from(doubles).buffer) };
-  }
-  return { ...base, sampleFormat: info.sampleFormat, data: new Uint8Array(raw) };
+  return {
+    rate: info.rate,
+    channels: info.channels,
+    frames,
+    sampleFormat: wavOutputFormat(info),
+    data: wavSamplesToPcm(info, raw),
+  };
 }
 
 /** The built-in `wav` codec: {@link createWavEncoder} and a decoder to float samples. */
@@ -169,6 +165,7 @@ export const wavCodec: Codec = {
   mimeType: 'audio/wav',
   extension: 'wav',
   createEncoder: createWavEncoder,
+  createDecoder: createWavDecoder,
   async decode(data: Uint8Array): Promise<DecodedAudio> {
     const wav = decodeWav(data);
     const samples = toFloat32(wav.data, wav.sampleFormat);
