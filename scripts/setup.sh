@@ -11,6 +11,7 @@ APT_PACKAGES=(
   sndfile-programs flac # strict readers: sndfile-info (WAV headers), flac -t (FLAC streams)
   chromium # the web demo's browser tests
   python3 make g++ # naudiodon's node-gyp build
+  ceph-mon ceph-osd radosgw ceph-common # Ceph RGW, the real S3 server of the store tests (no mgr needed)
 )
 PNPM_VERSION=10.34.8
 

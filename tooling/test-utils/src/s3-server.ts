@@ -1,249 +1,215 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Owns the one API tests use to get a local S3 server, whichever it is: s3rver (a fake in a Node
+// child process) or Ceph RGW (a real S3 implementation: signatures, Content-MD5, SSE-C, SSE-KMS).
+import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { RGW_CREDENTIALS, RGW_KMS_KEY_ID, startRgwCluster } from './_rgw.js';
+import { S3RVER_CREDENTIALS, startS3rver } from './_s3rver.js';
+
+/** The local S3 servers {@link startS3Server} can run. */
+export type S3ServerKind = 's3rver' | 'rgw';
+
+/** Every {@link S3ServerKind}, for `describe.each(S3_SERVER_KINDS)`. */
+export const S3_SERVER_KINDS: readonly S3ServerKind[] = ['s3rver', 'rgw'];
 
 /** Options of {@link startS3Server}. */
 export interface S3ServerOptions {
+  /**
+   * Which server: `'s3rver'` (default; s3rver 3.7.1) or `'rgw'` (Ceph RGW 16.2 from Debian's
+   * `radosgw` package, one monitor and one memstore OSD; starts in ~1 s on a quiet machine).
+   */
+  kind?: S3ServerKind;
   /** Buckets created at start. Default `['audex-test']`; the first is `bucket` of the result. */
   buckets?: string[];
+  /** RGW only: how long startup (or a `restart()`) may take before it fails. Default 60 000 ms. */
+  startTimeoutMs?: number;
+  /**
+   * RGW only: the capacity the memstore OSD reports, in bytes (objects live in the OSD's memory;
+   * writes fail once it is 95 % full). Default 8 GiB.
+   */
+  capacityBytes?: number;
 }
 
-/** A running local S3 server (s3rver in a child process) and how to reach it. */
+/** What a server checks and supports, for tests whose expectations depend on it. */
+export interface S3ServerFeatures {
+  /** Rejects requests whose SigV4 signature or signed payload hash does not match (RGW). */
+  readonly verifiesSignatures: boolean;
+  /** Rejects a body whose `Content-MD5` does not match with `BadDigest` (RGW). */
+  readonly verifiesContentMd5: boolean;
+  /** Stores and serves SSE-C objects (RGW, over plain http). */
+  readonly sseC: boolean;
+  /** A key id usable with SSE-KMS (`'testkey-1'` on RGW), or undefined when unsupported. */
+  readonly sseKmsKeyId: string | undefined;
+  /** The CompleteMultipartUpload answer carries the object's ETag (s3rver; RGW 16 answers `""`). */
+  readonly completeReturnsETag: boolean;
+}
+
+/** A running local S3 server and how to reach it. */
 export interface S3Server {
-  /** `http://127.0.0.1:PORT`, for the SDK's `endpoint` (use `forcePathStyle: true`). */
+  readonly kind: S3ServerKind;
+  /** `http://127.0.0.1:PORT`, for the SDK's `endpoint` (path-style: `forcePathStyle: true`). */
   readonly endpoint: string;
   /** The TCP port; kept across `restart()`. */
   readonly port: number;
-  /** s3rver's fixed credentials. */
-  readonly credentials: { accessKeyId: 'S3RVER'; secretAccessKey: 'S3RVER' };
+  /** The region to sign for (`'us-east-1'`; neither server checks it). */
+  readonly region: string;
+  /** Fixed test credentials (s3rver: `S3RVER`/`S3RVER`; RGW: the `audex-test` user's keys). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** The first configured bucket. */
   readonly bucket: string;
   /** The data directory (kept across `restart()`, removed by `close()`). */
   readonly directory: string;
-  /** True while the server process runs. */
+  /** True while the S3 endpoint's process runs (RGW: the radosgw gateway). */
   readonly running: boolean;
-  /** Stops the server process (SIGKILL by default: an abrupt failure), keeping its data. */
+  readonly features: S3ServerFeatures;
+  /**
+   * Options for `new S3Client(...)`: endpoint (or the given one, e.g. a fault proxy's), region,
+   * credentials, path-style, and checksums only when required (s3rver stores a streamed PutObject's
+   * aws-chunked framing as data; RGW 16 answers 411 to it).
+   */
+  clientConfig(endpoint?: string): S3ClientConfig;
+  /** Creates a bucket (through the S3 API). */
+  createBucket(name: string): Promise<void>;
+  /**
+   * Stops the S3 endpoint's process, keeping its data: SIGKILL by default (an abrupt failure),
+   * SIGTERM with `graceful`. On RGW only the gateway stops; the monitor and the OSD (which holds
+   * the objects and incomplete multipart uploads in memory) keep running.
+   */
   stop(options?: { graceful?: boolean }): Promise<void>;
-  /** Starts the server again on the same port with the same data (stopping it first if needed). */
+  /** Starts it again on the same port with the same data (stopping it first if needed). */
   restart(): Promise<void>;
-  /** Stops the server and removes its data directory. */
+  /** Stops every process it started and removes its data directory. */
   close(): Promise<void>;
+  /** The last lines of the server's logs, for a failing test's message. */
+  logTail(): string;
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-// Runs inside the child: s3rver needs OpenSSL's legacy provider (its signature code uses MD5-based
-// routines Node 17+ refuses without it), else paginated listing answers 500.
-const CHILD = `
-const S3rver = require(process.env.AUDEX_S3RVER_MODULE);
-const o = JSON.parse(process.env.AUDEX_S3RVER_OPTIONS);
-const server = new S3rver({ address: '127.0.0.1', port: o.port, directory: o.directory, silent: true,
-  configureBuckets: o.buckets.map((name) => ({ name, configs: [] })) });
-// Fidelity fixes to s3rver 3.7.1's filesystem store, so it keeps S3's guarantees the store tests check:
-// 1. putObject answers before its file is written (a HEAD right after PUT saw 0 bytes) and writes in
-//    place: wait for the write to finish.
-// 2. Requests to one key run one at a time (below), so concurrent PUTs never tear an object or pair
-//    one writer's bytes with another's metadata: S3 replaces objects atomically, last writer wins.
-// 3. ListObjects walks the filesystem ('a/b' before 'a'): S3 lists in UTF-8 byte order.
-const crypto = require('crypto');
-const { Readable, Transform } = require('stream');
-const { pipeline } = require('stream/promises');
-const store = server.store;
-store.putObject = async function putObject(object) {
-  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
-  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
-  const md5 = crypto.createHash('md5');
-  let size = 0;
-  const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
-  const tap = new Transform({ transform(chunk, encoding, callback) { md5.update(chunk); size += chunk.length; callback(null, chunk); } });
-  await pipeline(source, tap, fs.createWriteStream(objectPath));
-  const digest = md5.digest('hex');
-  await this.putMetadata(object.bucket, object.key, object.metadata, digest);
-  return { size, md5: digest };
-};
-const utf8Order = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-const listAll = store.listObjects.bind(store);
-store.listObjects = async function listObjects(bucket, options) {
-  const { delimiter = '', startAfter = '', prefix = '', maxKeys = Infinity } = options;
-  const all = await listAll(bucket, { prefix, maxKeys: Infinity });
-  const sorted = all.objects.filter((o) => !startAfter || utf8Order(o.key, startAfter) > 0).sort((a, b) => utf8Order(a.key, b.key));
-  const commonPrefixes = new Set();
-  const objects = [];
-  let isTruncated = false;
-  for (const o of sorted) {
-    const idx = delimiter ? o.key.slice(prefix.length).indexOf(delimiter) : -1;
-    if (idx !== -1) { commonPrefixes.add(o.key.slice(0, prefix.length + idx + 1)); continue; }
-    if (objects.length < maxKeys) objects.push(o);
-    else { isTruncated = true; break; }
-  }
-  return { objects, commonPrefixes: [...commonPrefixes].sort(utf8Order), isTruncated };
-};
-const locks = new Map();
-async function lockKey(name) {
-  const previous = locks.get(name) || Promise.resolve();
-  let release;
-  const current = new Promise((resolve) => { release = resolve; });
-  const tail = previous.then(() => current);
-  locks.set(name, tail);
-  await previous;
-  return () => { release(); if (locks.get(name) === tail) locks.delete(name); };
+interface Backend {
+  readonly port: number;
+  readonly directory: string;
+  readonly running: boolean;
+  stop(graceful: boolean): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  logTail(): string;
 }
-server.middleware.unshift(async (ctx, next) => {
-  const parts = ctx.path.split('/');
-  if (parts.length < 3 || !parts[1] || !parts[2]) return next();
-  const release = await lockKey(parts.slice(1).join('/'));
-  let released = false;
-  const done = () => { if (!released) { released = true; release(); } };
-  ctx.res.once('close', done);
-  ctx.res.once('finish', done);
-  try { await next(); } catch (error) { done(); throw error; }
-});
-
-// s3rver 3.7.1 lacks ListMultipartUploads and AbortMultipartUpload; serve them from its upload
-// directories (<dir>/<bucket>/._S3rver_uploads/<id>/key) so recovery code can be tested.
-const fs = require('fs');
-const path = require('path');
-const xml = (s) => String(s).replace(/[<>&'"]/g, (c) => '&#' + c.charCodeAt(0) + ';');
-server.middleware.unshift(async (ctx, next) => {
-  const parts = ctx.path.split('/');
-  const m = parts.length >= 2 && parts[1] ? [ctx.path, parts[1], parts.slice(2).join('/')] : null;
-  if (!m) return next();
-  const dir = path.join(o.directory, decodeURIComponent(m[1]), '._S3rver_uploads');
-  if (ctx.method === 'GET' && !m[2] && 'uploads' in ctx.query) {
-    const prefix = ctx.query.prefix || '';
-    const ids = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-    const rows = [];
-    for (const id of ids) {
-      let key;
-      try { key = fs.readFileSync(path.join(dir, id, 'key'), 'utf8'); } catch { continue; }
-      if (!key.startsWith(prefix)) continue;
-      const initiated = fs.statSync(path.join(dir, id)).mtime.toISOString();
-      rows.push({ key, id, initiated });
-    }
-    rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1));
-    ctx.type = 'application/xml';
-    ctx.body = '<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-      '<Bucket>' + xml(decodeURIComponent(m[1])) + '</Bucket><Prefix>' + xml(prefix) + '</Prefix><MaxUploads>10000</MaxUploads><IsTruncated>false</IsTruncated>' +
-      rows.map((r) => '<Upload><Key>' + xml(r.key) + '</Key><UploadId>' + xml(r.id) + '</UploadId><Initiated>' + r.initiated + '</Initiated><StorageClass>STANDARD</StorageClass></Upload>').join('') +
-      '</ListMultipartUploadsResult>';
-    return;
-  }
-  if (ctx.method === 'DELETE' && m[2] && typeof ctx.query.uploadId === 'string') {
-    const target = path.join(dir, path.basename(ctx.query.uploadId));
-    if (!fs.existsSync(target)) {
-      ctx.status = 404;
-      ctx.type = 'application/xml';
-      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
-      return;
-    }
-    fs.rmSync(target, { recursive: true, force: true });
-    ctx.status = 204;
-    return;
-  }
-  return next();
-});
-server.run().then(
-  (address) => process.send({ port: address.port }),
-  (error) => { process.send({ error: String(error && error.stack || error) }); process.exit(1); });
-const quit = () => server.close().catch(() => {}).finally(() => process.exit(0));
-process.on('disconnect', quit);
-process.on('SIGTERM', quit);
-`;
 
 /**
- * Starts s3rver 3.7.1 in a child process (`node --openssl-legacy-provider`) on 127.0.0.1 and a
- * free port, with a fresh temporary data directory. Adds the two multipart calls s3rver lacks,
- * ListMultipartUploads and AbortMultipartUpload (signatures not checked), so recovery of incomplete
- * uploads can be tested. Clients need `forcePathStyle: true`, the
- * returned credentials and, with SDK v3, `requestChecksumCalculation: 'WHEN_REQUIRED'` (else a
- * streamed PutObject is stored with its aws-chunked framing).
+ * Starts a local S3 server on 127.0.0.1 and a free port, in a fresh temporary directory, and
+ * creates `buckets`. Every process it starts is killed by `close()` (and, should the test process
+ * die first, by a watchdog); it never touches processes it did not start.
+ *
+ * s3rver: s3rver 3.7.1 (`node --openssl-legacy-provider`) with fidelity fixes and the two multipart
+ * calls it lacks, ListMultipartUploads and AbortMultipartUpload. RGW: `ceph-mon`, `ceph-osd`
+ * (memstore) and `radosgw` (beast) from Debian's Ceph 16.2 packages (installed by
+ * `scripts/setup.sh`), `auth none`, SSE-C over http and SSE-KMS with RGW's `testing` backend
+ * (key id in `features.sseKmsKeyId`). A failed start rejects with the daemons' log tails.
+ *
+ * @example
+ * describe.each(S3_SERVER_KINDS)('on %s', (kind) => {
+ *   let server: S3Server;
+ *   beforeAll(async () => { server = await startS3Server({ kind }); });
+ *   afterAll(() => server.close());
+ *   it('…', async () => { const s3 = new S3Client(server.clientConfig()); … });
+ * });
  */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
+  const kind = options.kind ?? 's3rver';
+  if (!S3_SERVER_KINDS.includes(kind))
+    throw new Error(`startS3Server: unknown kind ${JSON.stringify(kind)} (allowed: 's3rver', 'rgw')`);
   const buckets = options.buckets ?? ['audex-test'];
   if (buckets.length === 0) throw new Error('startS3Server: give at least one bucket');
-  const directory = mkdtempSync(join(tmpdir(), 'audex-s3rver-'));
-  const modulePath = createRequire(import.meta.url).resolve('s3rver');
-  let child: ChildProcess | undefined;
-  let port = 0;
-
-  const launch = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD], {
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        env: {
-          ...process.env,
-          AUDEX_S3RVER_MODULE: modulePath,
-          AUDEX_S3RVER_OPTIONS: JSON.stringify({ port, directory, buckets }),
-        },
-      });
-      let stderr = '';
-      proc.stderr?.on('data', (d: Buffer) => {
-        stderr = (stderr + d.toString()).slice(-4000);
-      });
-      const onExit = (code: number | null): void => {
-        reject(new Error(`s3rver exited before listening (code ${code}): ${stderr}`));
-      };
-      proc.once('exit', onExit);
-      proc.once('message', (message: { port?: number; error?: string }) => {
-        proc.off('exit', onExit);
-        if (message.port === undefined) {
-          reject(new Error(`s3rver failed to start: ${message.error}`));
-          return;
-        }
-        port = message.port;
-        child = proc;
-        proc.once('exit', () => {
-          if (child === proc) child = undefined;
-        });
-        resolve();
-      });
-    });
-
-  const stop = async ({ graceful = false } = {}): Promise<void> => {
-    const proc = child;
-    if (proc === undefined) return;
-    child = undefined;
-    const exited = new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-      else proc.once('exit', () => resolve());
-    });
-    proc.kill(graceful ? 'SIGTERM' : 'SIGKILL');
-    await exited;
+  const backend: Backend =
+    kind === 'rgw'
+      ? await rgwBackend(options.startTimeoutMs ?? 60_000, options.capacityBytes ?? 8 * 1024 ** 3)
+      : await startS3rver(buckets);
+  const credentials = kind === 'rgw' ? RGW_CREDENTIALS : S3RVER_CREDENTIALS;
+  const region = 'us-east-1';
+  const clientConfig = (endpoint = `http://127.0.0.1:${backend.port}`): S3ClientConfig => ({
+    endpoint,
+    region,
+    credentials: { ...credentials },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  let client: S3Client | undefined;
+  const createBucket = async (name: string): Promise<void> => {
+    client ??= new S3Client(clientConfig());
+    await client.send(new CreateBucketCommand({ Bucket: name }));
   };
-
   const close = async (): Promise<void> => {
-    await stop({ graceful: true });
-    rmSync(directory, { recursive: true, force: true });
+    client?.destroy();
+    client = undefined;
+    await backend.close();
   };
-
-  try {
-    await launch();
-  } catch (error) {
-    rmSync(directory, { recursive: true, force: true });
-    throw error;
+  if (kind === 'rgw') {
+    try {
+      for (const name of buckets) await createBucket(name);
+    } catch (error) {
+      const tail = backend.logTail();
+      await close();
+      throw new Error(`startS3Server({ kind: 'rgw' }): creating the buckets failed: ${error}\n${tail}`, {
+        cause: error,
+      });
+    }
   }
 
   return {
+    kind,
     get endpoint() {
-      return `http://127.0.0.1:${port}`;
+      return `http://127.0.0.1:${backend.port}`;
     },
     get port() {
-      return port;
+      return backend.port;
     },
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    region,
+    credentials,
     bucket: buckets[0]!,
-    directory,
+    directory: backend.directory,
     get running() {
-      return child !== undefined;
+      return backend.running;
     },
-    stop,
+    features:
+      kind === 'rgw'
+        ? {
+            verifiesSignatures: true,
+            verifiesContentMd5: true,
+            sseC: true,
+            sseKmsKeyId: RGW_KMS_KEY_ID,
+            completeReturnsETag: false,
+          }
+        : {
+            verifiesSignatures: false,
+            verifiesContentMd5: false,
+            sseC: false,
+            sseKmsKeyId: undefined,
+            completeReturnsETag: true,
+          },
+    clientConfig,
+    createBucket,
+    stop: ({ graceful = false } = {}) => backend.stop(graceful),
     async restart() {
-      await stop();
-      await launch();
+      await backend.stop(false);
+      await backend.start();
     },
     close,
+    logTail: () => backend.logTail(),
     [Symbol.asyncDispose]: close,
+  };
+}
+
+async function rgwBackend(timeoutMs: number, memstoreBytes: number): Promise<Backend> {
+  const cluster = await startRgwCluster({ timeoutMs, memstoreBytes });
+  return {
+    port: cluster.port,
+    directory: cluster.directory,
+    get running() {
+      return cluster.running;
+    },
+    stop: (graceful) => cluster.stopGateway(graceful),
+    start: () => cluster.startGateway(),
+    close: () => cluster.close(),
+    logTail: () => cluster.logTail(),
   };
 }
