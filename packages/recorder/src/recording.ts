@@ -1,0 +1,245 @@
+// The recorder's recording room: one recording from start() until a store has it. It wires the
+// source to the buffer (chunks in; overflow and level events out; a source failure ends capture),
+// owns the recording's FrameBuffer (journaled into the spool directory the Spool claimed for it),
+// and keeps its wall-clock facts. Reconnect goes here (on a source failure, re-open the device and
+// keep appending to the same buffer: the outage becomes a gap on the timeline); so does rotation (a
+// recording becomes a list of files on one sample clock, each its own FrameBuffer and key in the
+// same spool directory, the next one starting at the frame where the previous ended).
+
+import { FrameBuffer } from '@audex/buffer';
+import type { AudioSource } from '@audex/capture';
+import type { CapturedChunk } from '@audex/pcm';
+import { RecorderError } from './errors.js';
+import { measureLevels } from './levels.js';
+import { buildMetadata, type RecordingTimes } from './metadata.js';
+import type { RecorderSettings } from './options.js';
+import type { Reporter } from './report.js';
+import type { RecordingMetadata } from './types.js';
+
+/** What a recording's journal header keeps (`FrameBuffer` meta), read back by crash recovery. */
+export interface JournalFacts {
+  /** Store key given by `start()`. */
+  key: string;
+  /** When `start()` was called, ms since the Unix epoch. */
+  requestedAt: number;
+}
+
+/** Where a recording's journal lives (claimed from the Spool). */
+export interface RecordingPlace {
+  /** Directory of this recording's journal files. */
+  readonly dir: string;
+  /** Deletes the directory (a recording that never started). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Loads the default source, `PortAudioSource` from `@audex/capture`. Loaded on first use so that a
+ * custom source never loads the native naudiodon module.
+ * @throws {RecorderError} `SOURCE_FAILED` when it cannot be loaded.
+ */
+export async function loadDefaultSource(): Promise<AudioSource> {
+  try {
+    const { PortAudioSource } = await import('@audex/capture');
+    return new PortAudioSource();
+  } catch (error) {
+    throw new RecorderError(
+      'SOURCE_FAILED',
+      `could not load the default PortAudio source: ${(error as Error).message}; pass options.source`,
+      { cause: error },
+    );
+  }
+}
+
+/** One recording: its buffer, key, capture state and wall-clock facts. */
+export class Recording {
+  /** Recording id (its spool directory and journal are named after it). */
+  readonly id: string;
+  /** Store key from `start()`. */
+  readonly key: string;
+  /** Every captured frame of this recording, journaled. */
+  readonly buffer: FrameBuffer;
+  /** When capture was requested and when it stopped. */
+  readonly times: RecordingTimes;
+  /** Metadata of the last upload attempt (kept for recover() after a failed stop()). */
+  metadata: RecordingMetadata | undefined;
+  /** Set once a store has the recording. */
+  stored = false;
+  readonly #settings: RecorderSettings;
+  readonly #report: Reporter;
+  #captureEnded = false;
+  /** The buffer's end(), once called (a source failure ends it before stop()). */
+  #ending: Promise<void> | undefined;
+
+  private constructor(
+    id: string,
+    key: string,
+    buffer: FrameBuffer,
+    requestedAt: number,
+    settings: RecorderSettings,
+    report: Reporter,
+  ) {
+    this.id = id;
+    this.key = key;
+    this.buffer = buffer;
+    this.times = { requestedAt, stoppedAt: requestedAt };
+    this.#settings = settings;
+    this.#report = report;
+  }
+
+  /**
+   * Creates the recording's journal in `place` (nothing is captured yet).
+   * @throws {RecorderError} `SPOOL_FAILED` when the journal cannot be created; `place` is removed.
+   */
+  static async create(
+    params: { id: string; key: string; place: RecordingPlace },
+    settings: RecorderSettings,
+    report: Reporter,
+  ): Promise<Recording> {
+    const { id, key, place } = params;
+    const requestedAt = Date.now();
+    const facts: JournalFacts = { key, requestedAt };
+    let buffer: FrameBuffer;
+    try {
+      buffer = await FrameBuffer.create({
+        spoolDir: place.dir,
+        id,
+        sampleFormat: settings.config.sampleFormat,
+        channels: settings.config.channels,
+        rate: settings.config.rate,
+        memoryMs: settings.memoryMs,
+        flushIntervalMs: settings.flushIntervalMs,
+        meta: { ...facts, config: { ...settings.config } },
+        onError: (error) => Recording.#journalFailed(key, error, report),
+      });
+    } catch (error) {
+      await place.remove().catch(() => {});
+      throw new RecorderError(
+        'SPOOL_FAILED',
+        `could not create the journal in ${settings.spoolDir}: ${(error as Error).message}`,
+        { key, cause: error },
+      );
+    }
+    return new Recording(id, key, buffer, requestedAt, settings, report);
+  }
+
+  /** True from `startCapture()` until capture ends (stop, or the source failed). */
+  get capturing(): boolean {
+    return !this.#captureEnded;
+  }
+
+  /**
+   * Opens the source and feeds its chunks into the buffer.
+   * @throws {RecorderError} `SOURCE_FAILED` when the input cannot be opened (the caller discards
+   *   the recording).
+   */
+  async startCapture(source: AudioSource): Promise<void> {
+    try {
+      await source.start(
+        this.#settings.config,
+        (chunk) => this.#onChunk(chunk),
+        (error) => this.#onSourceError(error),
+      );
+    } catch (error) {
+      this.#captureEnded = true;
+      throw new RecorderError('SOURCE_FAILED', `could not open the input: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Ends capture: no chunk is taken after this; stops `source` (a failure to stop is a warning),
+   * then ends the buffer so its journal is complete and streams flush.
+   * @throws {RecorderError} `UPLOAD_FAILED` when the journal cannot be finished.
+   */
+  async endCapture(source: AudioSource | undefined): Promise<void> {
+    if (!this.#captureEnded) {
+      this.#captureEnded = true;
+      this.times.stoppedAt = Date.now();
+    }
+    try {
+      await source?.stop();
+    } catch (error) {
+      this.#report.warn({
+        code: 'SOURCE_STOP_FAILED',
+        message: `[audex/recorder] the source failed to stop cleanly: ${(error as Error).message}`,
+        cause: error,
+      });
+    }
+    try {
+      this.#ending ??= this.buffer.end();
+      await this.#ending;
+    } catch (error) {
+      throw new RecorderError(
+        'UPLOAD_FAILED',
+        `could not finish the recording's journal: ${(error as Error).message}`,
+        { key: this.key, cause: error },
+      );
+    }
+  }
+
+  /** The metadata to store with this recording now. */
+  metadataNow(extra: { recovered?: boolean } = {}): RecordingMetadata {
+    return buildMetadata(this.buffer, this.times, extra);
+  }
+
+  #onChunk(chunk: CapturedChunk): void {
+    if (this.#captureEnded) return;
+    const buffer = this.buffer;
+    const gapsBefore = buffer.gaps.length;
+    try {
+      buffer.append(chunk);
+    } catch (error) {
+      const wrapped = new RecorderError(
+        'SOURCE_FAILED',
+        `the source delivered a chunk the buffer rejected: ${(error as Error).message}`,
+        { cause: error },
+      );
+      this.#report.logger.error({ err: error }, wrapped.message);
+      this.#report.emit('error', wrapped);
+      return;
+    }
+    const newGap = buffer.gaps.length > gapsBefore ? buffer.gaps[buffer.gaps.length - 1] : undefined;
+    if (chunk.overflow || newGap) {
+      this.#report.emit('overflow', {
+        reason: chunk.overflow ? 'device' : 'gap',
+        time: chunk.time,
+        overflowCount: buffer.overflowCount,
+        gapFrames: newGap?.frames ?? 0,
+      });
+    }
+    if (this.#report.listens('level')) {
+      const { sampleFormat, channels } = this.#settings.config;
+      this.#report.emit('level', measureLevels(chunk.data, sampleFormat, channels, chunk.time));
+    }
+  }
+
+  #onSourceError(error: Error): void {
+    if (this.#captureEnded) return;
+    this.#captureEnded = true;
+    this.times.stoppedAt = Date.now();
+    const capturedMs = (this.buffer.frameCount / this.#settings.config.rate) * 1000;
+    const wrapped = new RecorderError(
+      'SOURCE_FAILED',
+      `the input failed mid-recording (${error.message}); capture ended, call stop() to save the ${capturedMs.toFixed(0)} ms captured`,
+      { cause: error, key: this.key },
+    );
+    this.#report.logger.error({ err: error, key: this.key }, wrapped.message);
+    // Ending the buffer lets streams flush and finish now rather than at stop().
+    this.#ending = this.buffer.end();
+    this.#ending.catch((endError: unknown) => {
+      this.#report.logger.error({ err: endError }, 'audex could not end the buffer after a source failure');
+    });
+    this.#report.emit('error', wrapped);
+  }
+
+  static #journalFailed(key: string, error: Error, report: Reporter): void {
+    const wrapped = new RecorderError(
+      'SPOOL_FAILED',
+      `writing the crash journal of ${JSON.stringify(key)} failed: ${error.message}; audio stays in memory but may not survive a crash`,
+      { key, cause: error },
+    );
+    report.logger.error({ err: error, key }, wrapped.message);
+    report.emit('error', wrapped);
+  }
+}
