@@ -32,5 +32,8 @@ test('a recording beyond 4 GiB of WAV is stored as RF64 with exact 64-bit sizes'
 });
 
 test('a recording under 4 GiB keeps a plain RIFF header', async () => {
-  expect(parseWavHeader(await headerOf(bufferOfSize(48_000)))).toMatchObject({ container: 'RIFF', dataBytes: 48_000 * 8 });
+  expect(parseWavHeader(await headerOf(bufferOfSize(48_000)))).toMatchObject({
+    container: 'RIFF',
+    dataBytes: 48_000 * 8,
+  });
 });
