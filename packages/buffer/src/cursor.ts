@@ -1,7 +1,23 @@
+// Reading cursors: each has its own position in a recording and waits, without polling, for
+// frames that are not captured yet. Also the bounded-memory frame stream built on a cursor. It sees
+// the recording only through the small CursorSource interface (no import of FrameBuffer).
 import { BufferError } from './errors.js';
-import type { FrameBuffer } from './frame-buffer.js';
 
-/** Options of {@link FrameBuffer.cursor}. */
+/** What a cursor reads from (implemented inside `FrameBuffer`). */
+export interface CursorSource {
+  /** Frames on the timeline now. */
+  readonly frameCount: number;
+  /** True once no more frames will come. */
+  readonly ended: boolean;
+  /** Reads frames [startFrame, endFrame), which are all available. */
+  read(startFrame: number, endFrame: number): Promise<Uint8Array>;
+  /** Resolves on the next append, end, clear or close. */
+  changed(): Promise<void>;
+  /** Why reads fail now (cleared or closed), if they do. */
+  unusableError(): BufferError | null;
+}
+
+/** Options of `FrameBuffer.cursor()`. */
 export interface CursorOptions {
   /** First frame the cursor returns. Default `0`; `buffer.frameCount` reads live. */
   startFrame?: number;
@@ -15,7 +31,7 @@ export interface CursorReadOptions {
   signal?: AbortSignal;
 }
 
-/** A reader with its own position in a {@link FrameBuffer}. */
+/** A reader with its own position in a `FrameBuffer`. */
 export interface Cursor {
   /** The next frame this cursor will return. */
   readonly position: number;
@@ -37,14 +53,14 @@ function abortError(signal: AbortSignal): unknown {
   return new DOMException('The cursor read was aborted', 'AbortError');
 }
 
-/** The {@link Cursor} of a {@link FrameBuffer}. */
+/** The {@link Cursor} of a `FrameBuffer`. */
 export class BufferCursor implements Cursor {
-  readonly #buffer: FrameBuffer;
+  readonly #buffer: CursorSource;
   #position: number;
   #closed = false;
   #wakeClosed: (() => void) | null = null;
 
-  constructor(buffer: FrameBuffer, startFrame: number) {
+  constructor(buffer: CursorSource, startFrame: number) {
     this.#buffer = buffer;
     this.#position = startFrame;
   }
@@ -109,5 +125,37 @@ export class BufferCursor implements Cursor {
   close(): void {
     this.#closed = true;
     this.#wakeClosed?.();
+  }
+}
+
+/** Options of `FrameBuffer.stream()`. */
+export interface FrameStreamOptions {
+  /** First frame. Default `0`. */
+  startFrame?: number;
+  /** End (exclusive) frame; default: follow the recording until `FrameBuffer.end()`. */
+  endFrame?: number;
+  /** Frames per yielded chunk (the last may be shorter). Default: one second (`rate`). */
+  chunkFrames?: number;
+}
+
+/**
+ * Yields the frames `cursor` reads up to `endFrame` (or the end of the recording) in chunks of
+ * `chunkFrames`, the last one shorter; closes the cursor when done or abandoned.
+ */
+export async function* readInChunks(
+  cursor: Cursor,
+  endFrame: number | undefined,
+  chunkFrames: number,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  try {
+    for (;;) {
+      const want = endFrame === undefined ? chunkFrames : Math.min(chunkFrames, endFrame - cursor.position);
+      if (want <= 0) return;
+      const data = await cursor.read(want, { min: want });
+      if (data === null) return;
+      yield data;
+    }
+  } finally {
+    cursor.close();
   }
 }

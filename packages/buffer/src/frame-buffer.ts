@@ -1,11 +1,21 @@
-import { rm } from 'node:fs/promises';
+// The public FrameBuffer: one recording's timestamped frames. It validates every call, places
+// chunks on the Timeline (gaps filled with silence), hands their bytes to the FrameStore (RAM ring +
+// journal data file), makes them durable every flushIntervalMs, and serves reads, time-range reads,
+// cursors and streams. A recovered (read-only) buffer is built by journal-reader.ts through the
+// same constructor.
 import { bytesPerFrame, type CapturedChunk, type SampleFormat } from '@audex/pcm';
-import { BlockRing } from './block-ring.js';
-import { BufferCursor, type Cursor, type CursorOptions } from './cursor.js';
+import {
+  BufferCursor,
+  type Cursor,
+  type CursorOptions,
+  type CursorSource,
+  type FrameStreamOptions,
+  readInChunks,
+} from './cursor.js';
 import { BufferError } from './errors.js';
-import { Journal } from './journal.js';
+import { FrameStore } from './frame-store.js';
 import type { HeaderRecord } from './journal-format.js';
-import { type FrameBufferOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type FrameBufferOptions, resolveOptions } from './options.js';
 import { type Gap, Timeline } from './timeline.js';
 
 /** Options of {@link FrameBuffer.readTimeRange}. */
@@ -15,16 +25,6 @@ export interface TimeRangeOptions {
    * A range with no recorded part still fails. Default `false`.
    */
   clamp?: boolean;
-}
-
-/** Options of {@link FrameBuffer.stream}. */
-export interface StreamOptions {
-  /** First frame. Default `0`. */
-  startFrame?: number;
-  /** End (exclusive) frame; default: follow the recording until {@link FrameBuffer.end}. */
-  endFrame?: number;
-  /** Frames per yielded chunk (the last may be shorter). Default: one second (`rate`). */
-  chunkFrames?: number;
 }
 
 /** The result of {@link FrameBuffer.readTimeRange}. */
@@ -37,22 +37,24 @@ export interface TimeRangeRead {
   data: Uint8Array;
 }
 
-/** State a recovered buffer is rebuilt from (internal). */
-export interface RecoveredState {
-  spoolDir: string;
+/**
+ * What a FrameBuffer is made of (internal): built by {@link FrameBuffer.create}, or by the journal
+ * reader for a recovered recording.
+ */
+export interface FrameBufferParts {
+  /** The journal header: id, shape, meta. */
   header: HeaderRecord;
-  frameCount: number;
+  /** Directory of the journal files. */
+  spoolDir: string;
+  timeline: Timeline;
+  store: FrameStore;
   capturedFrames: number;
   overflowCount: number;
-  timeline: Timeline;
-  journal: Journal;
-}
-
-let buildRecovered: (state: RecoveredState) => FrameBuffer;
-
-/** Builds the ended, read-only buffer of a recovered journal (reads come from the data file). */
-export function openRecoveredBuffer(state: RecoveredState): FrameBuffer {
-  return buildRecovered(state);
+  /** True for a recovered buffer (read-only). */
+  ended: boolean;
+  /** Flush period in ms; `null` for a recovered buffer (nothing to flush). */
+  flushIntervalMs: number | null;
+  onError: ((error: Error) => void) | undefined;
 }
 
 type Deferred = { promise: Promise<void>; resolve: () => void };
@@ -65,6 +67,36 @@ function checkFrame(name: string, value: unknown): number {
     );
   }
   return value;
+}
+
+function checkTime(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new BufferError(
+      'INVALID_ARGUMENT',
+      `${name} must be a finite number of ms since the epoch, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks frames [startFrame, endFrame) are a forward range within `available` frames. */
+function checkFrameRange(startFrame: number, endFrame: number, available: number): void {
+  checkFrame('startFrame', startFrame);
+  checkFrame('endFrame', endFrame);
+  if (endFrame < startFrame) {
+    throw new BufferError(
+      'REVERSED_RANGE',
+      `frame range is reversed: end ${endFrame} is before start ${startFrame}`,
+      { startFrame, endFrame },
+    );
+  }
+  if (endFrame > available) {
+    throw new BufferError(
+      'OUT_OF_RANGE',
+      `frames ${startFrame}..${endFrame} reach past the recorded data (0..${available})`,
+      { startFrame, endFrame },
+    );
+  }
 }
 
 /**
@@ -95,12 +127,10 @@ export class FrameBuffer {
   /** Directory holding this recording's journal files. */
   readonly spoolDir: string;
   readonly #timeline: Timeline;
-  readonly #journal: Journal;
-  readonly #ring: BlockRing | null;
-  readonly #blockFrames: number;
-  readonly #blockBytes: number;
+  readonly #store: FrameStore;
   readonly #onError: ((error: Error) => void) | undefined;
-  #frameCount: number;
+  /** What cursors read through (keeps `changed`/`unusableError` off the public API). */
+  readonly #cursorSource: CursorSource;
   #capturedFrames: number;
   #overflowCount: number;
   #ended: boolean;
@@ -113,31 +143,35 @@ export class FrameBuffer {
   #timer: ReturnType<typeof setInterval> | null = null;
   #endPromise: Promise<void> | null = null;
 
-  private constructor(
-    o: Pick<ResolvedOptions, 'id' | 'sampleFormat' | 'channels' | 'rate' | 'meta' | 'spoolDir' | 'onError'>,
-    timeline: Timeline,
-    journal: Journal,
-    ring: BlockRing | null,
-    blockFrames: number,
-    counts: { frameCount: number; capturedFrames: number; overflowCount: number; ended: boolean },
-  ) {
-    this.id = o.id;
-    this.sampleFormat = o.sampleFormat;
-    this.channels = o.channels;
-    this.rate = o.rate;
-    this.bytesPerFrame = bytesPerFrame(o.sampleFormat, o.channels);
-    this.meta = o.meta;
-    this.spoolDir = o.spoolDir;
-    this.#onError = o.onError;
-    this.#timeline = timeline;
-    this.#journal = journal;
-    this.#ring = ring;
-    this.#blockFrames = blockFrames;
-    this.#blockBytes = blockFrames * this.bytesPerFrame;
-    this.#frameCount = counts.frameCount;
-    this.#capturedFrames = counts.capturedFrames;
-    this.#overflowCount = counts.overflowCount;
-    this.#ended = counts.ended;
+  /** @internal Use {@link FrameBuffer.create}, or `recoverJournals()` for a recovered recording. */
+  constructor(parts: FrameBufferParts) {
+    const { header } = parts;
+    this.id = header.id;
+    this.sampleFormat = header.sampleFormat;
+    this.channels = header.channels;
+    this.rate = header.rate;
+    this.bytesPerFrame = bytesPerFrame(header.sampleFormat, header.channels);
+    this.meta = header.meta;
+    this.spoolDir = parts.spoolDir;
+    this.#onError = parts.onError;
+    this.#timeline = parts.timeline;
+    this.#store = parts.store;
+    this.#capturedFrames = parts.capturedFrames;
+    this.#overflowCount = parts.overflowCount;
+    this.#ended = parts.ended;
+    const self = this;
+    this.#cursorSource = {
+      get frameCount() {
+        return self.#store.frameCount;
+      },
+      get ended() {
+        return self.#ended;
+      },
+      read: (start, end) => this.read(start, end),
+      changed: () => this.#changed(),
+      unusableError: () => this.#unusableError(),
+    };
+    if (parts.flushIntervalMs !== null && !parts.ended) this.#startTimer(parts.flushIntervalMs);
   }
 
   /**
@@ -148,10 +182,6 @@ export class FrameBuffer {
    */
   static async create(options: FrameBufferOptions): Promise<FrameBuffer> {
     const o = resolveOptions(options);
-    const bpf = bytesPerFrame(o.sampleFormat, o.channels);
-    const blockFrames = Math.max(1, Math.round((o.rate * o.blockMs) / 1000));
-    const capacity = Math.ceil(o.memoryMs / o.blockMs) + 1;
-    const ring = new BlockRing(blockFrames * bpf, Math.max(2, capacity));
     const header: HeaderRecord = {
       version: 1,
       id: o.id,
@@ -161,49 +191,24 @@ export class FrameBuffer {
       meta: o.meta,
       createdAt: Date.now(),
     };
-    let buffer: FrameBuffer | undefined;
-    const source = (start: number, end: number): Uint8Array => buffer!.#view(start, end);
-    const journal = await Journal.create(o.spoolDir, header, bpf, blockFrames, source);
-    buffer = new FrameBuffer(o, new Timeline(o.rate), journal, ring, blockFrames, {
-      frameCount: 0,
+    const bpf = bytesPerFrame(o.sampleFormat, o.channels);
+    const store = await FrameStore.create(o.spoolDir, header, bpf, o);
+    return new FrameBuffer({
+      header,
+      spoolDir: o.spoolDir,
+      timeline: new Timeline(o.rate),
+      store,
       capturedFrames: 0,
       overflowCount: 0,
       ended: false,
+      flushIntervalMs: o.flushIntervalMs,
+      onError: o.onError,
     });
-    buffer.#startTimer(o.flushIntervalMs);
-    return buffer;
-  }
-
-  static {
-    buildRecovered = (state) => {
-      const h = state.header;
-      return new FrameBuffer(
-        {
-          id: h.id,
-          sampleFormat: h.sampleFormat,
-          channels: h.channels,
-          rate: h.rate,
-          meta: h.meta,
-          spoolDir: state.spoolDir,
-          onError: undefined,
-        },
-        state.timeline,
-        state.journal,
-        null,
-        h.rate,
-        {
-          frameCount: state.frameCount,
-          capturedFrames: state.capturedFrames,
-          overflowCount: state.overflowCount,
-          ended: true,
-        },
-      );
-    };
   }
 
   /** Frames on the timeline: captured frames plus silence filled into gaps. */
   get frameCount(): number {
-    return this.#frameCount;
+    return this.#store.frameCount;
   }
 
   /** Frames actually captured (appended by chunks). */
@@ -218,12 +223,12 @@ export class FrameBuffer {
 
   /** Time just after the last frame (the time of frame `frameCount`), ms epoch; null until the first chunk. */
   get endTime(): number | null {
-    return this.#timeline.anchorCount === 0 ? null : this.#timeline.timeOf(this.#frameCount);
+    return this.#timeline.anchorCount === 0 ? null : this.#timeline.timeOf(this.frameCount);
   }
 
   /** Duration on the timeline in ms, from the sample count (`frameCount / rate`). */
   get durationMs(): number {
-    return (this.#frameCount * 1000) / this.rate;
+    return (this.frameCount * 1000) / this.rate;
   }
 
   /** Chunks that arrived with `overflow: true`. */
@@ -243,7 +248,7 @@ export class FrameBuffer {
 
   /** Frames made durable in the journal by the last flush. */
   get durableFrames(): number {
-    return this.#journal.committed;
+    return this.#store.durableFrames;
   }
 
   /**
@@ -277,77 +282,11 @@ export class FrameBuffer {
     }
     if (chunk.overflow === true) this.#overflowCount++;
     if (frames === 0) return;
-    const silence = this.#timeline.place(this.#frameCount, time, frames, chunk.overflow === true);
-    if (silence > 0) this.#fill(null, silence * this.bytesPerFrame);
-    this.#fill(data, data.byteLength);
+    const silence = this.#timeline.place(this.frameCount, time, frames, chunk.overflow === true);
+    if (silence > 0) this.#store.append(null, silence * this.bytesPerFrame);
+    this.#store.append(data, data.byteLength);
     this.#capturedFrames += frames;
     this.#wake();
-  }
-
-  /** Copies `data` (or `length` zero bytes when null) to the end of the ring. */
-  #fill(data: Uint8Array | null, length: number): void {
-    const bpf = this.bytesPerFrame;
-    let offset = 0;
-    while (offset < length) {
-      const blockIndex = Math.floor(this.#frameCount / this.#blockFrames);
-      const within = (this.#frameCount - blockIndex * this.#blockFrames) * bpf;
-      const block = this.#blockFor(blockIndex);
-      const n = Math.min(length - offset, this.#blockBytes - within);
-      if (data === null) block.fill(0, within, within + n);
-      else block.set(data.subarray(offset, offset + n), within);
-      offset += n;
-      this.#frameCount += n / bpf;
-      if (within + n === this.#blockBytes) this.#journal.allow(this.#frameCount);
-    }
-  }
-
-  #blockFor(index: number): Uint8Array {
-    const ring = this.#ring!;
-    if (ring.has(index)) return ring.get(index);
-    if (ring.count === ring.capacity) {
-      const oldest = ring.first;
-      const end = (oldest + 1) * this.#blockFrames;
-      if (this.#journal.issued < end) this.#journal.writeSyncTo(end);
-      const inflight = this.#journal.inflight;
-      const busy = inflight !== null && inflight.start < end;
-      ring.evictOldest(!busy);
-    }
-    return ring.push();
-  }
-
-  /** A view of frames [start, end) inside one resident block (for the spool writer). */
-  #view(start: number, end: number): Uint8Array {
-    const index = Math.floor(start / this.#blockFrames);
-    const base = index * this.#blockFrames;
-    return this.#ring!.get(index).subarray(
-      (start - base) * this.bytesPerFrame,
-      (end - base) * this.bytesPerFrame,
-    );
-  }
-
-  #wake(): void {
-    const d = this.#data;
-    if (d !== null) {
-      this.#data = null;
-      d.resolve();
-    }
-  }
-
-  /** @internal Resolves on the next append, end, clear or close. */
-  changed(): Promise<void> {
-    if (this.#data === null) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      this.#data = { promise, resolve };
-    }
-    return this.#data.promise;
-  }
-
-  #checkUsable(): void {
-    if (this.#cleared) throw new BufferError('CLEARED', 'the buffer was cleared: its audio is gone');
-    if (this.#closed) throw new BufferError('CLOSED', 'the buffer was closed');
   }
 
   /**
@@ -366,35 +305,8 @@ export class FrameBuffer {
    * @throws {BufferError} `OUT_OF_RANGE` before the first chunk; `INVALID_ARGUMENT` for a non-finite time.
    */
   frameAt(timeMs: number): number {
-    if (typeof timeMs !== 'number' || !Number.isFinite(timeMs)) {
-      throw new BufferError(
-        'INVALID_ARGUMENT',
-        `time must be a finite number of ms since the epoch, got ${String(timeMs)}`,
-      );
-    }
+    checkTime('time', timeMs);
     return this.#timeline.frameAt(timeMs);
-  }
-
-  #checkRange(startFrame: number, endFrame: number): void {
-    checkFrame('startFrame', startFrame);
-    checkFrame('endFrame', endFrame);
-    if (endFrame < startFrame) {
-      throw new BufferError(
-        'REVERSED_RANGE',
-        `frame range is reversed: end ${endFrame} is before start ${startFrame}`,
-        {
-          startFrame,
-          endFrame,
-        },
-      );
-    }
-    if (endFrame > this.#frameCount) {
-      throw new BufferError(
-        'OUT_OF_RANGE',
-        `frames ${startFrame}..${endFrame} reach past the recorded data (0..${this.#frameCount})`,
-        { startFrame, endFrame },
-      );
-    }
   }
 
   /**
@@ -405,29 +317,13 @@ export class FrameBuffer {
    */
   async read(startFrame: number, endFrame: number): Promise<Uint8Array> {
     this.#checkUsable();
-    this.#checkRange(startFrame, endFrame);
-    const bpf = this.bytesPerFrame;
-    const out = new Uint8Array((endFrame - startFrame) * bpf);
-    const ramStart = this.#ring === null ? this.#frameCount : this.#ring.first * this.#blockFrames;
-    // RAM part first and synchronously: its blocks cannot be recycled under us.
-    for (let f = Math.max(startFrame, ramStart); f < endFrame; ) {
-      const index = Math.floor(f / this.#blockFrames);
-      const base = index * this.#blockFrames;
-      const stop = Math.min(endFrame, base + this.#blockFrames);
-      out.set(this.#ring!.get(index).subarray((f - base) * bpf, (stop - base) * bpf), (f - startFrame) * bpf);
-      f = stop;
-    }
-    if (startFrame < ramStart) {
-      const diskEnd = Math.min(endFrame, ramStart);
-      try {
-        await this.#journal.read(out.subarray(0, (diskEnd - startFrame) * bpf), startFrame);
-      } catch (e) {
-        this.#checkUsable();
-        throw e;
-      }
+    checkFrameRange(startFrame, endFrame, this.frameCount);
+    try {
+      return await this.#store.read(startFrame, endFrame);
+    } finally {
+      // A clear() or close() while the disk read waited wins over its result (or its error).
       this.#checkUsable();
     }
-    return out;
   }
 
   /**
@@ -442,17 +338,8 @@ export class FrameBuffer {
     options: TimeRangeOptions = {},
   ): Promise<TimeRangeRead> {
     this.#checkUsable();
-    for (const [name, v] of [
-      ['startMs', startMs],
-      ['endMs', endMs],
-    ] as const) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new BufferError(
-          'INVALID_ARGUMENT',
-          `${name} must be a finite number of ms since the epoch, got ${String(v)}`,
-        );
-      }
-    }
+    checkTime('startMs', startMs);
+    checkTime('endMs', endMs);
     if (endMs < startMs) {
       throw new BufferError(
         'REVERSED_RANGE',
@@ -477,7 +364,7 @@ export class FrameBuffer {
       );
     }
     const startFrame = this.#timeline.frameAt(from);
-    const endFrame = Math.min(this.#frameCount, Math.max(startFrame, this.#timeline.frameAt(to)));
+    const endFrame = Math.min(this.frameCount, Math.max(startFrame, this.#timeline.frameAt(to)));
     return { startFrame, endFrame, data: await this.read(startFrame, endFrame) };
   }
 
@@ -486,7 +373,7 @@ export class FrameBuffer {
    * memory stays bounded whatever the length (for uploads). Without `endFrame` it follows the
    * recording until {@link FrameBuffer.end}.
    */
-  async *stream(options: StreamOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+  async *stream(options: FrameStreamOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
     const startFrame = checkFrame('startFrame', options.startFrame ?? 0);
     const endFrame = options.endFrame === undefined ? undefined : checkFrame('endFrame', options.endFrame);
     const chunkFrames = options.chunkFrames ?? this.rate;
@@ -496,31 +383,10 @@ export class FrameBuffer {
         `chunkFrames must be an integer >= 1, got ${String(chunkFrames)}`,
       );
     }
-    if (endFrame !== undefined && endFrame < startFrame) {
-      throw new BufferError(
-        'REVERSED_RANGE',
-        `frame range is reversed: end ${endFrame} is before start ${startFrame}`,
-      );
+    if (endFrame !== undefined) {
+      checkFrameRange(startFrame, endFrame, this.#ended ? this.frameCount : Number.POSITIVE_INFINITY);
     }
-    if (endFrame !== undefined && this.#ended && endFrame > this.#frameCount) {
-      throw new BufferError(
-        'OUT_OF_RANGE',
-        `frames ${startFrame}..${endFrame} reach past the recorded data (0..${this.#frameCount})`,
-        { startFrame, endFrame },
-      );
-    }
-    const cursor = this.cursor({ startFrame });
-    try {
-      for (;;) {
-        const want = endFrame === undefined ? chunkFrames : Math.min(chunkFrames, endFrame - cursor.position);
-        if (want <= 0) return;
-        const data = await cursor.read(want, { min: want });
-        if (data === null) return;
-        yield data;
-      }
-    } finally {
-      cursor.close();
-    }
+    yield* readInChunks(this.cursor({ startFrame }), endFrame, chunkFrames);
   }
 
   /**
@@ -529,21 +395,7 @@ export class FrameBuffer {
    */
   cursor(options: CursorOptions = {}): Cursor {
     this.#checkUsable();
-    return new BufferCursor(this, checkFrame('startFrame', options.startFrame ?? 0));
-  }
-
-  #startTimer(interval: number): void {
-    this.#timer = setInterval(() => {
-      if (this.#journal.committed < this.#frameCount && !this.#ended) {
-        this.flush().catch((e: unknown) => this.#onError?.(e instanceof Error ? e : new Error(String(e))));
-      }
-    }, interval);
-    this.#timer.unref();
-  }
-
-  #stopTimer(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
+    return new BufferCursor(this.#cursorSource, checkFrame('startFrame', options.startFrame ?? 0));
   }
 
   /**
@@ -564,22 +416,6 @@ export class FrameBuffer {
     return run;
   }
 
-  async #commit(): Promise<void> {
-    if (this.#cleared || this.#closed) return;
-    const target = this.#frameCount;
-    const anchors = this.#timeline.anchors(this.#committedAnchors);
-    const gaps = this.#timeline.gaps.slice(this.#committedGaps);
-    await this.#journal.commit(target, {
-      anchors: anchors.map((a) => [a.frame, a.time]),
-      gaps: gaps.map((g) => [g.startFrame, g.frames, g.startTime, g.durationMs]),
-      startTime: this.#timeline.startTime,
-      overflowCount: this.#overflowCount,
-      capturedFrames: this.#capturedFrames,
-    });
-    this.#committedAnchors += anchors.length;
-    this.#committedGaps += gaps.length;
-  }
-
   /**
    * Ends the recording: no more appends; cursors see end-of-stream once they have read everything;
    * a final flush and an end record make the journal complete. Idempotent.
@@ -591,7 +427,7 @@ export class FrameBuffer {
     this.#ended = true;
     this.#stopTimer();
     this.#wake();
-    this.#endPromise = this.flush().then(() => this.#journal.writeEnd(this.#frameCount));
+    this.#endPromise = this.flush().then(() => this.#store.journal.writeEnd(this.frameCount));
     return this.#endPromise;
   }
 
@@ -607,13 +443,12 @@ export class FrameBuffer {
     this.#wake();
     await this.#flushChain;
     await this.#endPromise?.catch(() => undefined);
-    await this.#journal.remove();
-    this.#ring?.release();
+    await this.#store.remove();
   }
 
   /**
    * Ends the recording if needed, then releases RAM and file handles, keeping the journal files
-   * on disk (a later {@link recoverJournals} finds them). Later reads throw `CLOSED`. Idempotent.
+   * on disk (a later `recoverJournals()` finds them). Later reads throw `CLOSED`. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed || this.#cleared) return;
@@ -627,28 +462,72 @@ export class FrameBuffer {
       this.#closed = true;
       this.#stopTimer();
       this.#wake();
-      await this.#journal.close();
-      this.#ring?.release();
+      await this.#store.close();
     }
-  }
-
-  /** @internal Deletes the journal files of a closed or recovered buffer. */
-  async removeFiles(): Promise<void> {
-    this.#closed = true;
-    this.#wake();
-    await this.#journal.remove();
-    await rm(this.#journal.dataPath, { force: true });
-  }
-
-  /** @internal Why reads fail now, if they do. */
-  unusableError(): BufferError | null {
-    if (this.#cleared) return new BufferError('CLEARED', 'the buffer was cleared: its audio is gone');
-    if (this.#closed) return new BufferError('CLOSED', 'the buffer was closed');
-    return null;
   }
 
   /** Closes the buffer (`await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  async #commit(): Promise<void> {
+    if (this.#cleared || this.#closed) return;
+    const anchors = this.#timeline.anchors(this.#committedAnchors);
+    const gaps = this.#timeline.gaps.slice(this.#committedGaps);
+    await this.#store.commit({
+      anchors: anchors.map((a) => [a.frame, a.time]),
+      gaps: gaps.map((g) => [g.startFrame, g.frames, g.startTime, g.durationMs]),
+      startTime: this.#timeline.startTime,
+      overflowCount: this.#overflowCount,
+      capturedFrames: this.#capturedFrames,
+    });
+    this.#committedAnchors += anchors.length;
+    this.#committedGaps += gaps.length;
+  }
+
+  #startTimer(interval: number): void {
+    this.#timer = setInterval(() => {
+      if (this.durableFrames < this.frameCount && !this.#ended) {
+        this.flush().catch((e: unknown) => this.#onError?.(e instanceof Error ? e : new Error(String(e))));
+      }
+    }, interval);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #wake(): void {
+    const d = this.#data;
+    if (d !== null) {
+      this.#data = null;
+      d.resolve();
+    }
+  }
+
+  /** Resolves on the next append, end, clear or close. */
+  #changed(): Promise<void> {
+    if (this.#data === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#data = { promise, resolve };
+    }
+    return this.#data.promise;
+  }
+
+  #unusableError(): BufferError | null {
+    if (this.#cleared) return new BufferError('CLEARED', 'the buffer was cleared: its audio is gone');
+    if (this.#closed) return new BufferError('CLOSED', 'the buffer was closed');
+    return null;
+  }
+
+  #checkUsable(): void {
+    const error = this.#unusableError();
+    if (error !== null) throw error;
   }
 }

@@ -6,19 +6,14 @@ export {
   toFloat32,
   unpackInt24,
 } from '@audex/pcm';
-export type { Cursor, CursorOptions, CursorReadOptions } from './cursor.js';
+export type { Cursor, CursorOptions, CursorReadOptions, FrameStreamOptions } from './cursor.js';
 export { BufferError, type BufferErrorCode, type BufferErrorDetails } from './errors.js';
-export {
-  FrameBuffer,
-  type StreamOptions,
-  type TimeRangeOptions,
-  type TimeRangeRead,
-} from './frame-buffer.js';
-export type { FrameBufferOptions } from './options.js';
+export { FrameBuffer, type TimeRangeOptions, type TimeRangeRead } from './frame-buffer.js';
 export {
   type RecoveredJournal,
   type RecoverOptions,
   recoverJournals,
   type UnrecoverableJournal,
-} from './recover.js';
+} from './journal-reader.js';
+export type { FrameBufferOptions } from './options.js';
 export { type Gap, Timeline, type TimelineAnchor } from './timeline.js';

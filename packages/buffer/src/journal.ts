@@ -115,6 +115,8 @@ export class Journal {
   #idle: (() => void)[] = [];
   #error: BufferError | null = null;
   #closed = false;
+  /** Frame ranges that read as silence (their bytes failed the checksum; reading journals only). */
+  #silenced: readonly (readonly [number, number])[] = [];
 
   private constructor(init: {
     dir: string;
@@ -203,12 +205,16 @@ export class Journal {
     });
   }
 
-  /** Opens an existing data file for reading (recovery); nothing is written through it. */
+  /**
+   * Opens an existing data file for reading (recovery); nothing is written through it. Frames in
+   * `silenced` ranges read as zeros, as do frames past the end of the file.
+   */
   static async openForReading(
     dir: string,
     id: string,
     bytesPerFrame: number,
     frames: number,
+    silenced: readonly (readonly [number, number])[] = [],
   ): Promise<Journal> {
     const dataPath = join(dir, dataFileName(id));
     let dataFd: number;
@@ -217,7 +223,7 @@ export class Journal {
     } catch (e) {
       throw ioError('opening', dataPath, e);
     }
-    return new Journal({
+    const journal = new Journal({
       dir,
       id,
       dataFd,
@@ -228,6 +234,8 @@ export class Journal {
       source: null,
       frames,
     });
+    journal.#silenced = silenced;
+    return journal;
   }
 
   /** Frames handed to the operating system (written or being written). */
@@ -429,6 +437,11 @@ export class Journal {
       try {
         const n = await readAll(this.#dataFd, out, start * this.#bpf);
         if (n < out.byteLength) out.fill(0, n);
+        const end = start + out.byteLength / this.#bpf;
+        for (const [from, to] of this.#silenced) {
+          if (to <= start || from >= end) continue;
+          out.fill(0, (Math.max(from, start) - start) * this.#bpf, (Math.min(to, end) - start) * this.#bpf);
+        }
       } catch (e) {
         throw ioError('reading audio from', this.dataPath, e);
       }

@@ -1,9 +1,15 @@
+// Reading a journal back: finds the journals in a directory, parses each (journal-format.ts),
+// verifies the data file against the commit records' checksums, rebuilds the timeline, and opens
+// the result as an ended, read-only FrameBuffer. Reading never writes: damaged frames read as
+// silence and a cut-short data file reads as zeros, but the files stay as they were. Deciding
+// which journals to read, and what to do with them, is the caller's job (the recorder's recovery).
 import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { bytesPerFrame, shapeProblem } from '@audex/pcm';
 import { BufferError } from './errors.js';
-import { type FrameBuffer, openRecoveredBuffer } from './frame-buffer.js';
+import { FrameBuffer } from './frame-buffer.js';
+import { FrameStore } from './frame-store.js';
 import { Journal } from './journal.js';
 import {
   type CommitRecord,
@@ -163,11 +169,13 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
   const pendingAnchors: [number, number][] = [];
   let startTime: number | null = null;
 
-  const data = await open(dataPath, 'r+').catch((e: unknown) => {
+  /** Frame ranges whose bytes failed their checksum: they read as silence. */
+  const silenced: [number, number][] = [];
+  const data = await open(dataPath, 'r').catch((e: unknown) => {
     throw new BufferError('IO_ERROR', `opening ${dataPath} failed`, { file: dataPath, cause: e });
   });
   try {
-    let fileBytes = (await data.stat()).size;
+    const fileBytes = (await data.stat()).size;
     const chunk = new Uint8Array(VERIFY_CHUNK);
     const crcOf = async (start: number, end: number): Promise<number | null> => {
       if (end * bpf > fileBytes) return null;
@@ -221,14 +229,7 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
       }
       const crc = await crcOf(c.start, c.end);
       if (crc !== c.crc) {
-        if (fileBytes < c.end * bpf) {
-          await data.truncate(c.end * bpf);
-          fileBytes = c.end * bpf;
-        }
-        const zeros = new Uint8Array(Math.min(VERIFY_CHUNK, (c.end - c.start) * bpf));
-        for (let pos = c.start * bpf; pos < c.end * bpf; pos += zeros.byteLength) {
-          await data.write(zeros, 0, Math.min(zeros.byteLength, c.end * bpf - pos), pos);
-        }
+        silenced.push([c.start, c.end]);
         errors.push(
           corrupt(
             `frames ${c.start}..${c.end} of ${id} failed their checksum (the data file is damaged or cut short); they were replaced with silence`,
@@ -248,7 +249,6 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
       capturedFrames = c.capturedFrames;
       overflowCount = c.overflowCount;
     }
-    if (fileBytes < frameCount * bpf) await data.truncate(frameCount * bpf);
   } finally {
     await data.close();
   }
@@ -280,15 +280,22 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
       }
     }
   }
-  const journal = await Journal.openForReading(dir, id, bpf, frameCount);
-  const buffer = openRecoveredBuffer({
-    spoolDir: dir,
+  const journal = await Journal.openForReading(dir, id, bpf, frameCount, silenced);
+  const buffer = new FrameBuffer({
     header,
-    frameCount,
+    spoolDir: dir,
+    timeline,
+    store: FrameStore.reading(journal, bpf, frameCount),
     capturedFrames,
     overflowCount,
-    timeline,
-    journal,
+    ended: true,
+    flushIntervalMs: null,
+    onError: undefined,
   });
-  return { id, meta: header.meta, buffer, errors, clean, remove: () => buffer.removeFiles() };
+  const remove = async (): Promise<void> => {
+    await buffer.close();
+    await rm(journal.dataPath, { force: true });
+    await rm(journal.journalPath, { force: true });
+  };
+  return { id, meta: header.meta, buffer, errors, clean, remove };
 }
