@@ -4,7 +4,7 @@
 // recovery upload through here. Resumable uploads belong here too: an upload journal kept next to
 // the recording's journal in its spool directory, read back by `Uploader.upload` on the next try.
 import type { FrameBuffer } from '@audex/buffer';
-import { createWavEncoder } from '@audex/codec';
+import { createWavEncoder, encodeChunks } from '@audex/codec';
 import type { Store } from '@audex/store';
 import { RecorderError } from './errors.js';
 import type { Reporter } from './report.js';
@@ -28,16 +28,8 @@ export async function* wavFile(buffer: FrameBuffer): AsyncGenerator<Uint8Array, 
   });
   // Writing nothing yields the header alone, before the first piece is read from the spool.
   yield encoder.write(EMPTY);
-  if (buffer.frameCount > 0) {
-    for await (const piece of buffer.stream({
-      chunkFrames: UPLOAD_PIECE_FRAMES,
-      endFrame: buffer.frameCount,
-    })) {
-      yield encoder.write(piece);
-    }
-  }
-  const tail = encoder.end();
-  if (tail.byteLength > 0) yield tail;
+  const pieces = buffer.stream({ chunkFrames: UPLOAD_PIECE_FRAMES, endFrame: buffer.frameCount });
+  yield* encodeChunks(encoder, pieces);
 }
 
 /** Store failures that another attempt cannot fix. */
