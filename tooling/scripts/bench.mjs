@@ -1,9 +1,22 @@
 #!/usr/bin/env node
-// Runs every workspace's `bench` script one after another (they share two cores), each writing a
-// JSON section file, then joins them into one report: bench/results/report.{md,json}.
+// `pnpm bench [name…]`: runs the `bench` script of every workspace (or of those whose name contains
+// one of the arguments) one after another (they share two cores), and writes the report of this one
+// run to bench/results/report.{md,json}. A report is exactly one run: its own timestamp, commit and
+// machine load; the packages it covers and those it did not run are named; nothing from an earlier
+// run is mixed in (each bench writes its sections to a fresh directory, tagged with this run's id,
+// and a file without that tag is refused). Exits non-zero when any bench fails (non-zero exit, or
+// no sections written); a failed package is named at the top of the report.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -11,7 +24,7 @@ const outDir = join(root, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
 const only = process.argv.slice(2);
 
-const workspaces = ['packages', 'apps']
+const all = ['packages', 'apps']
   .flatMap((group) =>
     existsSync(join(root, group)) ? readdirSync(join(root, group)).map((d) => join(root, group, d)) : [],
   )
@@ -21,39 +34,77 @@ const workspaces = ['packages', 'apps']
       ? JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
       : null,
   }))
-  .filter(({ pkg }) => pkg?.scripts?.bench && (only.length === 0 || only.some((o) => pkg.name.includes(o))));
-
-let status = 0;
-for (const { dir, pkg } of workspaces) {
-  const file = join(outDir, `${pkg.name.replace('@audex/', '')}.json`);
-  console.log(`\n=== ${pkg.name}: bench`);
-  const run = spawnSync('pnpm', ['run', 'bench'], {
-    cwd: dir,
-    stdio: 'inherit',
-    env: { ...process.env, AUDEX_BENCH_OUT: file },
-  });
-  if (run.status !== 0) {
-    status = 1;
-    console.error(`! ${pkg.name} bench exited with ${run.status}`);
-  }
+  .filter(({ pkg }) => pkg?.scripts?.bench)
+  .sort((a, b) => a.pkg.name.localeCompare(b.pkg.name));
+const workspaces = all.filter(({ pkg }) => only.length === 0 || only.some((o) => pkg.name.includes(o)));
+if (workspaces.length === 0) {
+  console.error(
+    `pnpm bench ${only.join(' ')}: no workspace with a bench script matches; available: ${all.map((w) => w.pkg.name).join(', ')}`,
+  );
+  process.exit(2);
 }
 
-// The report covers every package: those not run this time (`pnpm bench store`) keep their last results.
-const reports = readdirSync(outDir)
-  .filter((f) => f.endsWith('.json') && f !== 'report.json')
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(outDir, f), 'utf8')));
+const git = (...args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
+const commit = git('rev-parse', 'HEAD') || 'unknown';
+const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+const startedAt = new Date().toISOString();
+const run = `${startedAt}@${commit.slice(0, 12)}`;
+const loadAtStart = loadavg()[0];
+const sectionsDir = mkdtempSync(join(tmpdir(), 'audex-bench-run-'));
 
-const when = new Date().toISOString();
+const results = [];
+for (const { dir, pkg } of workspaces) {
+  const file = join(sectionsDir, `${pkg.name.replace('@audex/', '')}.json`);
+  console.log(`\n=== ${pkg.name}: bench`);
+  const t0 = performance.now();
+  const child = spawnSync('pnpm', ['run', 'bench'], {
+    cwd: dir,
+    stdio: 'inherit',
+    env: { ...process.env, AUDEX_BENCH_OUT: file, AUDEX_BENCH_RUN: run },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const report = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+  const problems = [];
+  if (child.status !== 0) problems.push(`exited with ${child.status ?? child.signal}`);
+  if (report === null) problems.push('wrote no results');
+  else if (report.run !== run) problems.push(`its results are tagged with run ${report.run}, not this run`);
+  if (problems.length > 0) console.error(`! ${pkg.name} bench failed: ${problems.join('; ')}`);
+  results.push({
+    package: pkg.name,
+    seconds,
+    failed: problems.length > 0 ? problems.join('; ') : null,
+    sections: report?.run === run ? report.sections : [],
+  });
+}
+rmSync(sectionsDir, { recursive: true, force: true });
+
+const finishedAt = new Date().toISOString();
+const loadAtEnd = loadavg()[0];
+const ran = results.map((r) => r.package);
+const notRun = all.map((w) => w.pkg.name).filter((n) => !ran.includes(n));
+const failed = results.filter((r) => r.failed);
+const machine = `Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ${Math.round(totalmem() / 2 ** 30)} GiB`;
+
 const lines = [
-  `# audex benchmarks`,
+  '# audex benchmarks',
   '',
-  `${when} · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ${Math.round(totalmem() / 2 ** 30)} GiB`,
+  `One run of \`pnpm bench${only.length ? ` ${only.join(' ')}` : ''}\`: ${startedAt} → ${finishedAt} · commit ${commit.slice(0, 12)}${dirty ? ' with uncommitted changes' : ''}`,
+  '',
+  `${machine} · load average (1 min) ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end`,
+  '',
+  notRun.length === 0
+    ? `Covers every package with a bench: ${ran.join(', ')}.`
+    : `Partial run: covers ${ran.join(', ')} only. Not run, so not in this report: ${notRun.join(', ')}.`,
   '',
 ];
-for (const report of reports) {
-  lines.push(`## ${report.package}`, '');
-  for (const section of report.sections) {
+if (failed.length > 0) {
+  lines.push(`**FAILED:** ${failed.map((r) => `${r.package} (${r.failed})`).join('; ')}.`, '');
+}
+for (const r of results) {
+  lines.push(`## ${r.package}`, '');
+  if (r.failed)
+    lines.push(`**This bench failed: ${r.failed}.** Whatever it reported before failing follows.`, '');
+  for (const section of r.sections) {
     lines.push(`### ${section.title}`, '');
     lines.push(`| ${section.columns.join(' | ')} |`, `| ${section.columns.map(() => '---').join(' | ')} |`);
     for (const row of section.rows) lines.push(`| ${row.join(' | ')} |`);
@@ -62,6 +113,26 @@ for (const report of reports) {
   }
 }
 writeFileSync(join(outDir, 'report.md'), lines.join('\n'));
-writeFileSync(join(outDir, 'report.json'), JSON.stringify({ when, node: process.version, reports }, null, 2));
+writeFileSync(
+  join(outDir, 'report.json'),
+  JSON.stringify(
+    {
+      run,
+      startedAt,
+      finishedAt,
+      commit,
+      dirty,
+      node: process.version,
+      machine,
+      loadAverage: { start: loadAtStart, end: loadAtEnd },
+      packagesRun: ran,
+      packagesNotRun: notRun,
+      failed: failed.map((r) => ({ package: r.package, why: r.failed })),
+      reports: results,
+    },
+    null,
+    2,
+  ),
+);
 console.log(`\n${lines.join('\n')}\nwritten: bench/results/report.md, bench/results/report.json`);
-process.exit(status);
+process.exit(failed.length > 0 ? 1 : 0);

@@ -14,6 +14,8 @@ const configs: [string, AudioConfig][] = [
 ];
 const mic = await startVirtualMic();
 const rows: (string | number)[][] = [];
+// A capture that reports an error or delivers no audio fails the bench (exit 1), after the report.
+const failures: string[] = [];
 try {
   for (const [label, config] of configs) {
     const source = new PortAudioSource();
@@ -26,7 +28,10 @@ try {
         arrivals.push(performance.now());
         frames += c.frames;
       },
-      (e) => console.error(e.message),
+      (e) => {
+        failures.push(`${label}: ${e.message}`);
+        console.error(e.message);
+      },
     );
     const resolved = performance.now();
     const cpu0 = process.cpuUsage();
@@ -35,6 +40,7 @@ try {
     const stopAt = performance.now();
     await source.stop();
     const wall = (stopAt - resolved) / 1000;
+    if (frames === 0) failures.push(`${label}: no audio captured in ${seconds} s`);
     const intervals = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
     const nominal = (config.chunk / config.rate) * 1000;
     rows.push([
@@ -76,8 +82,11 @@ const sections: BenchSection[] = [
     ],
     rows,
     notes:
-      'start() ms is mostly the virtual mic: PulseAudio null sink renders in up to 2 s blocks until a low-latency reader connects. CPU is the whole process (capture loop only).',
+      (failures.length > 0 ? `FAILED: ${failures.join('; ')}. ` : '') +
+      'Single run per config. start() ms is mostly the virtual mic: PulseAudio null sink renders in up to 2 s blocks until a low-latency reader connects. CPU is the whole process (capture loop only).',
   },
 ];
 writeBenchReport('@audex/capture', sections);
-process.exit(0);
+if (failures.length > 0) console.error(`capture bench failed: ${failures.join('; ')}`);
+// non-zero when any capture failed, so `pnpm bench` fails too
+process.exit(failures.length > 0 ? 1 : 0);

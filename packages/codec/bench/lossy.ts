@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromFloat32 } from '@audex/pcm';
-import { type BenchSection, fmt, median } from '@audex/test-utils/bench';
+import { type BenchSection, fmt, median, statLabel, summarize } from '@audex/test-utils/bench';
 import { mp3Codec } from '../src/codecs/mp3.js';
 import { opusCodec } from '../src/codecs/opus.js';
 import type { Codec } from '../src/types.js';
@@ -11,6 +11,8 @@ import type { Codec } from '../src/types.js';
 const SECONDS = 60;
 const quick = process.env.AUDEX_BENCH_QUICK === '1';
 const RUNS = quick ? 1 : 3;
+/** ffmpeg processes started for the per-chunk reference. */
+const REF_RUNS = quick ? 3 : 7;
 
 interface Input {
   name: string;
@@ -97,11 +99,11 @@ function timeCli(command: string, args: string[]): number {
   return ms;
 }
 
-function medianOf(runs: number, fn: () => number): number {
+function summarizedMs(runs: number, fn: () => number): number {
   fn(); // warm-up (JIT, WASM compile, page cache)
   const times: number[] = [];
   for (let i = 0; i < runs; i++) times.push(fn());
-  return median(times);
+  return summarize(times).value;
 }
 
 /** Cost of one streamed 1 s chunk: our live encoder's write() vs an ffmpeg process per chunk (the reference). */
@@ -122,7 +124,7 @@ function chunkCost(input: Input, codec: Codec, ffmpegArgs: string[], bitrate: nu
   }
   encoder.end();
   const reference: number[] = [];
-  for (let i = 0; i < (quick ? 3 : 7); i++) {
+  for (let i = 0; i < REF_RUNS; i++) {
     const chunk = input.pcm.subarray(i * second, (i + 1) * second);
     const t0 = performance.now();
     const r = spawnSync(
@@ -164,7 +166,7 @@ export async function lossyBench(): Promise<BenchSection[]> {
       writeFileSync(raw, input.pcm);
       const mode = input.channels === 1 ? 'm' : 'j';
       const khz = String(input.rate / 1000);
-      const lame = medianOf(RUNS, () =>
+      const lame = summarizedMs(RUNS, () =>
         timeCli('lame', [
           '--quiet',
           '-r',
@@ -183,7 +185,7 @@ export async function lossyBench(): Promise<BenchSection[]> {
           join(dir, 'out.mp3'),
         ]),
       );
-      const oursMp3 = medianOf(RUNS, () => encodeStreamed(mp3Codec, input, 128_000));
+      const oursMp3 = summarizedMs(RUNS, () => encodeStreamed(mp3Codec, input, 128_000));
       encodeRows.push([
         'mp3 128k',
         input.name,
@@ -193,7 +195,7 @@ export async function lossyBench(): Promise<BenchSection[]> {
         fmt(lame / oursMp3),
         '>= 0.7',
       ]);
-      const opusenc = medianOf(RUNS, () =>
+      const opusenc = summarizedMs(RUNS, () =>
         timeCli('opusenc', [
           '--quiet',
           '--raw',
@@ -209,7 +211,7 @@ export async function lossyBench(): Promise<BenchSection[]> {
           join(dir, 'out.opus'),
         ]),
       );
-      const oursOpus = medianOf(RUNS, () => encodeStreamed(opusCodec, input, 64_000));
+      const oursOpus = summarizedMs(RUNS, () => encodeStreamed(opusCodec, input, 64_000));
       encodeRows.push([
         'opus 64k',
         input.name,
@@ -231,7 +233,7 @@ export async function lossyBench(): Promise<BenchSection[]> {
     }
     return [
       {
-        title: `Lossy encode, ${SECONDS} s input written in 1 s pieces through one encoder (median of ${RUNS})`,
+        title: `Lossy encode, ${SECONDS} s input written in 1 s pieces through one encoder (${statLabel(RUNS)})`,
         columns: [
           'codec',
           'input',
@@ -246,7 +248,7 @@ export async function lossyBench(): Promise<BenchSection[]> {
           'MP3: wasm-media-encoders 0.7.0 (libmp3lame 3.100 in WASM). Opus: @evan/opus 1.0.3 (native libopus, WASM fallback), own Ogg writer. CLI times include process start.',
       },
       {
-        title: 'Streaming: cost of one 1 s chunk (median)',
+        title: `Streaming: cost of one 1 s chunk (audex: median of the ${SECONDS - 1} chunks after the first; reference: ${statLabel(REF_RUNS)} ffmpeg runs)`,
         columns: [
           'codec',
           'input',

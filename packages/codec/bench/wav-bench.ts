@@ -1,10 +1,12 @@
 import { fromFloat32, type SampleFormat } from '@audex/pcm';
-import { type BenchSection, fmt, median, timeRuns } from '@audex/test-utils/bench';
+import { type BenchSection, fmt, statLabel, summarize, timeRuns } from '@audex/test-utils/bench';
 import wavefile from 'wavefile';
 import { createWavEncoder, decodeWav } from '../src/codecs/wav.js';
 
 const QUICK = process.env.AUDEX_BENCH_QUICK === '1';
 const RUNS = QUICK ? 3 : 5;
+/** wavefile is slow (seconds per 60 s of float32): fewer runs. */
+const WF_RUNS = QUICK ? 1 : 2;
 const SECONDS = 60;
 
 function speechLike(rate: number, channels: number): Float32Array {
@@ -31,7 +33,7 @@ export async function wavBench(): Promise<BenchSection[]> {
   ];
   for (const [label, rate, channels, format] of cases) {
     const pcm = fromFloat32(speechLike(rate, channels), format);
-    const oursMs = median(
+    const oursMs = summarize(
       await timeRuns(
         () => {
           const enc = createWavEncoder({ rate, channels, sampleFormat: format, totalFrames: rate * SECONDS });
@@ -42,7 +44,7 @@ export async function wavBench(): Promise<BenchSection[]> {
         RUNS,
         1,
       ),
-    );
+    ).value;
     const bitDepth = { int8: '8', int16: '16', int24: '24', int32: '32', float32: '32f' }[format];
     // wavefile wants samples as numbers: give it the typed view it accepts for this depth.
     const samples =
@@ -54,17 +56,17 @@ export async function wavBench(): Promise<BenchSection[]> {
               { length: pcm.length / 3 },
               (_, i) => ((pcm[3 * i]! | (pcm[3 * i + 1]! << 8) | (pcm[3 * i + 2]! << 16)) << 8) >> 8,
             );
-    const wfMs = median(
+    const wfMs = summarize(
       await timeRuns(
         () => {
           const wf = new wavefile.WaveFile();
           wf.fromScratch(channels, rate, bitDepth, samples);
           wf.toBuffer();
         },
-        QUICK ? 1 : 2,
+        WF_RUNS,
         0,
       ),
-    );
+    ).value;
     const file = (() => {
       const enc = createWavEncoder({ rate, channels, sampleFormat: format, totalFrames: rate * SECONDS });
       const a = enc.write(pcm);
@@ -74,17 +76,17 @@ export async function wavBench(): Promise<BenchSection[]> {
       out.set(b, a.length);
       return out;
     })();
-    const readMs = median(await timeRuns(() => decodeWav(file), RUNS, 1));
-    const wfReadMs = median(
+    const readMs = summarize(await timeRuns(() => decodeWav(file), RUNS, 1)).value;
+    const wfReadMs = summarize(
       await timeRuns(
         () => {
           const wf = new wavefile.WaveFile(file);
           wf.getSamples(true);
         },
-        QUICK ? 1 : 2,
+        WF_RUNS,
         0,
       ),
-    );
+    ).value;
     const mb = pcm.length / 1e6;
     rows.push([
       label,
@@ -102,12 +104,12 @@ export async function wavBench(): Promise<BenchSection[]> {
       title: `WAV throughput, ${SECONDS} s inputs (ours: streamed encoder fed 1 s writes; wavefile 11: fromScratch + toBuffer)`,
       columns: [
         'input',
-        'ours write ms',
+        `ours write ms (${statLabel(RUNS)})`,
         'ours write MB/s',
-        'wavefile write ms',
+        `wavefile write ms (${statLabel(WF_RUNS)})`,
         'write speed-up',
-        'ours read ms',
-        'wavefile read ms',
+        `ours read ms (${statLabel(RUNS)})`,
+        `wavefile read ms (${statLabel(WF_RUNS)})`,
         'read speed-up',
       ],
       rows,
