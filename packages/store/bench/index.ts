@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, statLabel, summarize, writeBenchReport } from '@audex/test-utils/bench';
 import { startS3Server } from '@audex/test-utils/s3-server';
+import { benchS3Servers } from './s3-servers.js';
 
 const quick = process.env.AUDEX_BENCH_QUICK === '1';
 const MiB = 1024 * 1024;
@@ -94,4 +95,5 @@ writeBenchReport('@audex/store', [
       'S3Store copies chunks into a reused pool of 3 part buffers, sends Content-MD5 with every part and verifies part ETags, the final ETag and size ' +
       '(lib-storage, kept here as a devDependency baseline only, allocates a fresh buffer per part). "vs baseline" > 1 means slower than the plain call.',
   },
+  ...(await benchS3Servers()),
 ]);
