@@ -1,4 +1,4 @@
-// Cuts a sample-accurate segment out of a recording, as WAV and as MP3.
+// Cuts a sample-accurate segment out of a recording: raw PCM (the default), WAV and MP3.
 // Run: node --conditions=@audex/source --import tsx examples/segment.ts
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ await recorder.init();
 await recorder.start();
 while (recorder.frameCount < 48_000) await new Promise((r) => setTimeout(r, 10));
 // While recording or after stop(): exactly the samples between the two wall-clock times.
-const wav = await recorder.segment(t0 + 1000, t0 + 2000);
+const pcm = await recorder.segment(t0 + 1000, t0 + 2000); // raw PCM in the capture format
+const wav = await recorder.segment(t0 + 1000, t0 + 2000, { format: 'wav' });
 const mp3 = await recorder.segment(new Date(t0 + 1000), new Date(t0 + 2000), {
   format: 'mp3',
   bitrate: 64_000,
@@ -29,6 +30,11 @@ await recorder.stop({ frames: false });
 recorder.on('warning', (w) => console.log('warning:', w.code));
 const clamped = await recorder.segment(t0 + 2500, t0 + 9000);
 console.log(
-  JSON.stringify({ wavBytes: wav.byteLength, mp3Bytes: mp3.byteLength, clampedBytes: clamped.byteLength }),
+  JSON.stringify({
+    pcmBytes: pcm.byteLength,
+    wavBytes: wav.byteLength,
+    mp3Bytes: mp3.byteLength,
+    clampedBytes: clamped.byteLength,
+  }),
 );
 await recorder.close();

@@ -279,8 +279,9 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
   }
 
   /**
-   * Cuts exactly the samples captured in `[startedAt, endedAt)` out of the current recording and
-   * encodes them as one complete file (WAV by default), while recording or after `stop()` until
+   * Cuts exactly the samples captured in `[startedAt, endedAt)` out of the current recording: raw
+   * PCM in the capture format by default (as the reference), or one complete file in
+   * `options.format` (`'wav'`, `'mp3'`, …), while recording or after `stop()` until
    * the next `start()` or `clearFrames()`. Times are wall-clock (`Date` or ms since the Unix epoch)
    * on the timeline derived from the sample clock. A range that only partly overlaps the
    * recording is clamped to it (a `'warning'` says so); gaps in the input come back as silence.

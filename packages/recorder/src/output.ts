@@ -11,8 +11,8 @@ import type { Recording } from './recording.js';
 import type { Reporter } from './report.js';
 import type { SegmentOptions, StreamOptions, StreamStart } from './types.js';
 
-/** The default format of `segment()`. */
-export const SEGMENT_DEFAULT_FORMAT = 'wav';
+/** The default format of `segment()`: raw PCM in the capture format, as the reference. */
+export const SEGMENT_DEFAULT_FORMAT = 'pcm';
 /** The default format of `stream()`. */
 export const STREAM_DEFAULT_FORMAT = 'pcm';
 

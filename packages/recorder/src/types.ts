@@ -100,7 +100,11 @@ export interface StreamOptions extends OutputOptions {
 
 /** Options of `AudioRecorder.segment()`. */
 export interface SegmentOptions extends OutputOptions {
-  /** Output format, a complete file. Default `'wav'`. */
+  /**
+   * Output format: `'pcm'` (default, as the reference: raw interleaved samples in `sampleFormat`,
+   * int24 packed as 3 bytes, no header) or any registered codec (`'wav'`, `'mp3'`, `'opus'`, …),
+   * which returns one complete file.
+   */
   format?: string;
 }
 

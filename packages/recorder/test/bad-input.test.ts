@@ -165,7 +165,7 @@ describe('bad ranges and options', () => {
       /sampleFormat/,
     );
     // Still usable.
-    expect((await recorder.segment(T0, T0 + 100)).byteLength).toBeGreaterThan(3200);
+    expect((await recorder.segment(T0, T0 + 100)).byteLength).toBe(3200);
   });
 
   test('stream options are checked at the call', async () => {

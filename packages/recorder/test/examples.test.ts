@@ -46,11 +46,12 @@ test('README example: stream Ogg Opus to a consumer while recording', () => {
   expect(Math.abs(decoded.samples.length - 96_000)).toBeLessThan(48 * 30);
 });
 
-test('README example: segments as WAV and MP3, a clamped range', () => {
+test('README example: segments as raw PCM (the default), WAV and MP3, a clamped range', () => {
   const out = run('segment.ts');
+  expect(out.pcmBytes).toBe(32_000);
   expect(out.wavBytes).toBe(44 + 32_000);
   expect(out.mp3Bytes).toBeGreaterThan(4000);
-  expect(out.clampedBytes).toBe(44 + 16_000);
+  expect(out.clampedBytes).toBe(16_000);
 });
 
 test('README example: a custom Store and a custom codec', () => {

@@ -47,22 +47,18 @@ test('an hour of 16 kHz audio from a fast source: concurrent streams, segments f
   // While recording: 10 min in (long spilled to disk) and a range across the RAM/disk boundary.
   const signal = (f: number, c: number, r: number) => generate(f, c, r);
   const early = await recorder.segment(T0 + 600_000, T0 + 601_000);
-  expect(
-    Buffer.from(wavData(early).data).equals(Buffer.from(expectedPcm(9_600_000, 9_616_000, config, signal))),
-  ).toBe(true);
+  expect(Buffer.from(early).equals(Buffer.from(expectedPcm(9_600_000, 9_616_000, config, signal)))).toBe(
+    true,
+  );
   const edge = recorder.frameCount;
   const edgeMs = T0 + (edge / 16_000) * 1000;
   const across = await recorder.segment(edgeMs - 8000, edgeMs - 1000);
   expect(
-    Buffer.from(wavData(across).data).equals(
-      Buffer.from(expectedPcm(edge - 128_000, edge - 16_000, config, signal)),
-    ),
+    Buffer.from(across).equals(Buffer.from(expectedPcm(edge - 128_000, edge - 16_000, config, signal))),
   ).toBe(true);
 
   await waitForFrames(recorder, FRAMES, 120_000);
-  const t = performance.now();
   const saved = await recorder.stop({ frames: false });
-  const stopMs = performance.now() - t;
   expect(saved.durationMs).toBe(HOUR);
 
   const stored = await store.download(key);
@@ -74,8 +70,7 @@ test('an hour of 16 kHz audio from a fast source: concurrent streams, segments f
   expect((await resampled).bytes).toBe((FRAMES / 2) * 4);
   expect((await wavChunks).chunks).toBe(360);
   const last = await recorder.segment(T0 + HOUR - 500, T0 + HOUR);
-  expect(
-    Buffer.from(wavData(last).data).equals(Buffer.from(expectedPcm(FRAMES - 8000, FRAMES, config, signal))),
-  ).toBe(true);
-  expect(stopMs).toBeLessThan(20_000);
+  expect(Buffer.from(last).equals(Buffer.from(expectedPcm(FRAMES - 8000, FRAMES, config, signal)))).toBe(
+    true,
+  );
 }, 180_000);

@@ -94,7 +94,7 @@ test('real capture from the virtual mic: stored WAV, segment, PCM/MP3/Opus strea
     // holding only that tone.
     const onset = at.get(1100)!;
     const t0 = saved.startedAt.getTime() + ((onset + 1600) / RATE) * 1000;
-    const seg = wavData(await recorder.segment(t0, t0 + 300)).data;
+    const seg = await recorder.segment(t0, t0 + 300);
     expect(Math.abs(seg.byteLength / 2 - 4800)).toBeLessThan(48);
     const segSamples = toFloat(
       new Int16Array(seg.buffer.slice(seg.byteOffset, seg.byteOffset + seg.byteLength)),
