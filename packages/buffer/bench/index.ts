@@ -83,10 +83,10 @@ for (const [name, buffer] of [
 ] as const) {
   const total = buffer.frameCount;
   // Live: the newest second (RAM). Old: a random second older than the RAM ring (31 s with the defaults), from the spool file.
-  cases[`live-${name}`] = () => buffer.cursor({ startFrame: total - RATE }).read(RATE, { min: RATE });
+  cases[`live-${name}`] = () => buffer.cursor({ startFrame: total - RATE }).read(RATE, { minFrames: RATE });
   cases[`old-${name}`] = () => {
     const start = Math.floor(rng() * (total - 32 * RATE - RATE));
-    return buffer.cursor({ startFrame: start }).read(RATE, { min: RATE });
+    return buffer.cursor({ startFrame: start }).read(RATE, { minFrames: RATE });
   };
 }
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));

@@ -26,7 +26,7 @@ export interface CursorOptions {
 /** Options of {@link Cursor.read}. */
 export interface CursorReadOptions {
   /** Resolve only once at least this many frames are available (or the stream ended). Default `1`. */
-  min?: number;
+  minFrames?: number;
   /** Aborting rejects the pending read with an `AbortError`; the position is unchanged. */
   signal?: AbortSignal;
 }
@@ -36,7 +36,7 @@ export interface Cursor {
   /** The next frame this cursor will return. */
   readonly position: number;
   /**
-   * Resolves with up to `maxFrames` frames (bytes) as soon as at least `min` are available, or
+   * Resolves with up to `maxFrames` frames (bytes) as soon as at least `minFrames` are available, or
    * fewer at end of stream; `null` once the stream has ended and everything was read. Waits
    * without polling (woken by append/end). Cost per read does not grow with the recording length.
    * @throws {BufferError} `INVALID_ARGUMENT`, `CLEARED`, `CLOSED` (buffer or cursor closed);
@@ -76,11 +76,11 @@ export class BufferCursor implements Cursor {
         `maxFrames must be an integer >= 1, got ${String(maxFrames)}`,
       );
     }
-    const min = options.min ?? 1;
+    const min = options.minFrames ?? 1;
     if (!Number.isInteger(min) || min < 1 || min > maxFrames) {
       throw new BufferError(
         'INVALID_ARGUMENT',
-        `min must be an integer from 1 to maxFrames (${maxFrames}), got ${String(min)}`,
+        `minFrames must be an integer from 1 to maxFrames (${maxFrames}), got ${String(min)}`,
       );
     }
     const { signal } = options;
@@ -151,7 +151,7 @@ export async function* readInChunks(
     for (;;) {
       const want = endFrame === undefined ? chunkFrames : Math.min(chunkFrames, endFrame - cursor.position);
       if (want <= 0) return;
-      const data = await cursor.read(want, { min: want });
+      const data = await cursor.read(want, { minFrames: want });
       if (data === null) return;
       yield data;
     }

@@ -1,11 +1,3 @@
-export {
-  bytesPerFrame,
-  convertSampleFormat,
-  fromFloat32,
-  packInt24,
-  toFloat32,
-  unpackInt24,
-} from '@audex/pcm';
 export type { Cursor, CursorOptions, CursorReadOptions, FrameStreamOptions } from './cursor.js';
 export { BufferError, type BufferErrorCode, type BufferErrorDetails } from './errors.js';
 export { FrameBuffer, type TimeRangeOptions, type TimeRangeRead } from './frame-buffer.js';

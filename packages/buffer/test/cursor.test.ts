@@ -49,7 +49,7 @@ describe('Cursor', () => {
     const buffer = await make();
     const cursor = buffer.cursor({ startFrame: buffer.frameCount });
     let done = false;
-    const pending = cursor.read(100, { min: 30 }).then((d) => {
+    const pending = cursor.read(100, { minFrames: 30 }).then((d) => {
       done = true;
       return d;
     });
@@ -69,7 +69,7 @@ describe('Cursor', () => {
     const w = waiting.read(10);
     await buffer.end();
     expect(await w).toBeNull();
-    expect(await cursor.read(1000, { min: 1000 })).toEqual(all.subarray(240)); // fewer than min at the end
+    expect(await cursor.read(1000, { minFrames: 1000 })).toEqual(all.subarray(240)); // fewer than minFrames at the end
     expect(await cursor.read(10)).toBeNull();
     expect(await buffer.cursor({ startFrame: 500 }).read(5)).toBeNull();
     await buffer.close();
@@ -129,7 +129,9 @@ describe('Cursor', () => {
     const buffer = await make();
     const cursor = buffer.cursor();
     await expect(cursor.read(0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(cursor.read(10, { min: 11 })).rejects.toThrow(/min must be an integer from 1 to maxFrames/);
+    await expect(cursor.read(10, { minFrames: 11 })).rejects.toThrow(
+      /minFrames must be an integer from 1 to maxFrames/,
+    );
     expect(() => buffer.cursor({ startFrame: -1 })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );

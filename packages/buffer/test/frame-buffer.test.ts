@@ -1,13 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  BYTES_PER_SAMPLE,
-  concatBytes,
-  fromFloat32,
-  SAMPLE_FORMATS,
-  type SampleFormat,
-  toFloat32,
-} from '@audex/pcm';
+import { BYTES_PER_SAMPLE, concatBytes, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { BufferError, FrameBuffer, recoverJournals } from '../src/index.js';
@@ -162,14 +155,6 @@ describe('FrameBuffer formats', () => {
       await rec!.buffer.close();
     },
   );
-
-  test('re-exports the @audex/pcm conversions, exact for a float32 round trip', async () => {
-    const { toFloat32: t, fromFloat32: f } = await import('../src/index.js');
-    expect(t).toBe(toFloat32);
-    expect(f).toBe(fromFloat32);
-    const samples = new Float32Array([0, 0.5, -1, 0.25]);
-    expect(t(f(samples, 'float32'), 'float32')).toEqual(samples);
-  });
 
   test('keeps meta, id and JSON types through recovery', async () => {
     const meta = { key: 'audex/a.wav', n: 3, ok: true, none: null, list: [1, 'x'], nested: { rate: 16000 } };

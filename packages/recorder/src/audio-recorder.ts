@@ -29,6 +29,35 @@ import { Uploader } from './upload.js';
 
 const EMPTY = new Uint8Array(0);
 
+/** `stop()` options: whether to return the PCM (`returnPcm`, or the reference's `frames`). */
+function resolveReturnPcm(options: StopOptions): boolean {
+  if (options === null || typeof options !== 'object') {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `stop options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  const { returnPcm, frames } = options;
+  for (const [field, value] of [
+    ['returnPcm', returnPcm],
+    ['frames', frames],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new RecorderError('INVALID_OPTIONS', `${field} must be a boolean, got ${describeValue(value)}`, {
+        field,
+      });
+    }
+  }
+  if (returnPcm !== undefined && frames !== undefined && returnPcm !== frames) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `returnPcm (${returnPcm}) and its alias frames (${frames}) disagree; give one of them`,
+      { field: 'returnPcm' },
+    );
+  }
+  return returnPcm ?? frames ?? true;
+}
+
 /**
  * Records audio from an `AudioSource` (from `@audex/capture`) onto a sample-accurate, crash-safe timeline; streams
  * it encoded while recording; cuts time ranges; and saves each recording as a WAV to a `Store`.
@@ -43,7 +72,8 @@ const EMPTY = new Uint8Array(0);
  * ```
  *
  * Status: `'idle'` → `init()` → `'initialized'` ⇄ (`start()` → `'recording'` → `stop()` →
- * `'stopping'`) → `close()` → `'closed'`; each transition emits `stateChange`.
+ * `'stopping'`) → `close()` → `'closed'`; each transition emits `stateChange`; wait for one with
+ * `entersState(recorder, status, timeoutMs)`.
  */
 export class AudioRecorder extends TypedEmitter<RecorderEvents> implements AsyncDisposable {
   /** Where recordings are saved. */
@@ -123,32 +153,6 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
   /** Absolute spool directory (journals of unfinished recordings live under it). */
   get spoolDir(): string {
     return this.#spool.dir;
-  }
-
-  /**
-   * Resolves once `status` is `target` (at once if it is), or rejects with `RecorderError`
-   * `TIMEOUT` after `timeoutMs` ms (default 30 000).
-   */
-  waitForStatus(target: RecorderStatus, timeoutMs = 30_000): Promise<void> {
-    if (this.#status === target) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onChange = ({ to }: { to: RecorderStatus }): void => {
-        if (to !== target) return;
-        clearTimeout(timer);
-        this.off('stateChange', onChange);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.off('stateChange', onChange);
-        reject(
-          new RecorderError(
-            'TIMEOUT',
-            `status did not become "${target}" within ${timeoutMs} ms (it is "${this.#status}")`,
-          ),
-        );
-      }, timeoutMs);
-      this.on('stateChange', onChange);
-    });
   }
 
   /**
@@ -241,7 +245,8 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
    * `gap_count`, `gap_frames`, `captured_frames`, `wall_clock_ms`, `sample_format`). Store
    * failures are retried (`uploadRetries`). Streams see the end of the recording and flush.
    *
-   * @returns the stored recording; `frames` holds its PCM unless `frames: false`.
+   * @returns the stored recording; `frames` holds its raw PCM unless `returnPcm: false` (the
+   *   reference's `frames: false`).
    * @throws {RecorderError} `NOT_RECORDING`, `NOT_INITIALIZED`, `CLOSED`; `UPLOAD_FAILED` when the
    *   store refused it after every retry: the recording then stays in the spool (and `segment()`
    *   still works) until `recover()` or a later `init()` saves it.
@@ -349,7 +354,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
       let failure: unknown;
       if (this.#status === 'recording' && this.#current) {
         try {
-          await this.#stopRecording(this.#current, { frames: false });
+          await this.#stopRecording(this.#current, { returnPcm: false });
         } catch (error) {
           failure = error;
         }
@@ -372,12 +377,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
   }
 
   async #stopRecording(recording: Recording, options: StopOptions): Promise<AudioSegment> {
-    if (options === null || typeof options !== 'object') {
-      throw new RecorderError(
-        'INVALID_OPTIONS',
-        `stop options must be an object, got ${describeValue(options)}`,
-      );
-    }
+    const returnPcm = resolveReturnPcm(options);
     this.#setStatus('stopping');
     try {
       await recording.endCapture(this.#source);
@@ -399,7 +399,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
     this.#setStatus('initialized');
     const buffer = recording.buffer;
     const { start, end } = recordingSpan(buffer, recording.times);
-    const frames = options.frames === false ? EMPTY : await buffer.read(0, buffer.frameCount);
+    const frames = returnPcm ? await buffer.read(0, buffer.frameCount) : EMPTY;
     this.emit('stored', { key: recording.key, metadata: recording.metadata! });
     this.#settings.logger.info(
       { key: recording.key, frames: buffer.frameCount, overflows: buffer.overflowCount },

@@ -40,7 +40,7 @@ export async function* encodedStream(
     for (;;) {
       let pcm: Uint8Array | null;
       try {
-        pcm = await cursor.read(chunkFrames, { min: chunkFrames, ...(signal ? { signal } : {}) });
+        pcm = await cursor.read(chunkFrames, { minFrames: chunkFrames, ...(signal ? { signal } : {}) });
       } catch (error) {
         if (signal?.aborted) return;
         throw new RecorderError(

@@ -16,7 +16,8 @@
  * - `SPOOL_FAILED`: the crash journal could not be created or written (disk full, permissions).
  * - `STREAM_FAILED`: a `stream()` could not read or encode audio (e.g. the recording was cleared under it).
  * - `ENCODE_FAILED`: a codec (or the PCM transform) threw while encoding a `stream()` or `segment()`.
- * - `TIMEOUT`: `waitForStatus()` gave up.
+ * - `TIMEOUT`: `entersState()` gave up waiting for a status.
+ * - `ABORTED`: `entersState()` was aborted by its signal.
  */
 export type RecorderErrorCode =
   | 'INVALID_CONFIG'
@@ -34,7 +35,8 @@ export type RecorderErrorCode =
   | 'SPOOL_FAILED'
   | 'STREAM_FAILED'
   | 'ENCODE_FAILED'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'ABORTED';
 
 /**
  * Everything `AudioRecorder` rejects or reports. The message starts with `[audex/recorder]`, names

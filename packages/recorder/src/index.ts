@@ -11,6 +11,7 @@ export {
   type SampleFormat,
 } from '@audex/pcm';
 export { AudioRecorder } from './audio-recorder.js';
+export { entersState, type ObservableRecorder } from './enters-state.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
 export { type EventMap, type Listener, TypedEmitter } from './typed-emitter.js';
 export type {

@@ -111,8 +111,14 @@ export interface SegmentOptions extends OutputOptions {
 /** Options of `AudioRecorder.stop()`. */
 export interface StopOptions {
   /**
-   * Whether to read the whole recording's PCM into `AudioSegment.frames`. Default `true` (as the
-   * reference); pass `false` for long recordings: `frames` is then an empty `Uint8Array`.
+   * Whether `stop()` reads the whole recording's raw PCM back into `AudioSegment.frames`. Default
+   * `true` (as the reference); pass `false` for long recordings: `frames` is then an empty
+   * `Uint8Array` (the recording is stored either way).
+   */
+  returnPcm?: boolean;
+  /**
+   * The reference's (and SPEC's) spelling of {@link StopOptions.returnPcm}: `stop({ frames: false })`.
+   * A boolean, not a frame count. Giving both with different values is an `INVALID_OPTIONS` error.
    */
   frames?: boolean;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { RecorderStatus } from '../src/index.js';
+import { entersState, type RecorderStatus } from '../src/index.js';
 import { expectedPcm, rigsPerTest, waitForFrames, wavData } from './helpers.js';
 
 const rigs = rigsPerTest();
@@ -25,6 +25,28 @@ describe('AudioRecorder lifecycle', () => {
       'stopping>initialized',
       'initialized>closed',
     ]);
+  });
+
+  test('entersState() resolves on the transition, at once when already there, else TIMEOUT or ABORTED', async () => {
+    const rig = rigs.make({ source: { durationMs: 200 } });
+    const { recorder } = rig;
+    await entersState(recorder, 'idle', 0);
+    const initialized = entersState(recorder, 'initialized', 10_000);
+    await recorder.init();
+    await initialized;
+    await expect(entersState(recorder, 'recording', 20)).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringMatching(/did not become "recording" within 20 ms \(it is "initialized"\)/),
+    });
+    const controller = new AbortController();
+    const aborted = entersState(recorder, 'closed', 10_000, controller.signal);
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(entersState(recorder, 'closed', -1)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    const recording = entersState(recorder, 'recording', 10_000);
+    await recorder.start();
+    await recording;
+    await recorder.stop({ returnPcm: false });
   });
 
   test('start() returns audex/<prefixes>/<uuid>.wav and currentSegmentKey names it', async () => {
@@ -90,6 +112,31 @@ describe('AudioRecorder lifecycle', () => {
     expect(segment.frames.byteLength).toBe(0);
     expect(segment.durationMs).toBe(300);
     expect(wavData(await store.download(key)).data.byteLength).toBe(4800 * 2);
+  });
+
+  test('stop({ returnPcm: false }) is the same as the reference spelling frames: false; a clash or a non-boolean is rejected', async () => {
+    const rig = rigs.make({ source: { durationMs: 300 } });
+    const { recorder, store } = rig;
+    await recorder.init();
+    const key = await recorder.start();
+    await waitForFrames(recorder, 4800);
+    await expect(recorder.stop({ returnPcm: true, frames: false })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      field: 'returnPcm',
+      message: expect.stringMatching(/returnPcm \(true\) and its alias frames \(false\) disagree/),
+    });
+    await expect(recorder.stop({ returnPcm: 0 as never })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: expect.stringMatching(/returnPcm must be a boolean, got 0/),
+    });
+    // Still recording after the rejected calls.
+    expect(recorder.isRecording).toBe(true);
+    const segment = await recorder.stop({ returnPcm: false });
+    expect(segment.frames.byteLength).toBe(0);
+    expect(wavData(await store.download(key)).data.byteLength).toBe(4800 * 2);
+    await recorder.start();
+    await waitForFrames(recorder, 4800);
+    expect((await recorder.stop({ returnPcm: true, frames: true })).frames.byteLength).toBe(4800 * 2);
   });
 
   test.each(['int8', 'int16', 'int24', 'int32', 'float32'] as const)(
