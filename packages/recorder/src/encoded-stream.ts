@@ -1,40 +1,50 @@
+// Part of the output room: one live stream() — its cursor, read `chunkFrames` at a time, through
+// its encoder (a continuous codec pipeline, or standalone files per chunk), to the consumer.
 import type { Cursor } from '@audex/buffer';
 import type { Encoder } from '@audex/codec';
-import { bytesPerFrame, concatBytes } from '@audex/pcm';
+import { type AudioConfig, bytesPerFrame, concatBytes } from '@audex/pcm';
 import { RecorderError } from './errors.js';
-import { createOutputEncoder, encoding, type OutputSpec, type PcmConverter } from './output-format.js';
+import { createConverter, createShapeEncoder, encoding, type OutputSpec } from './output-format.js';
 
-/** What one `stream()` needs: its own cursor, converter and encoder. */
+const EMPTY = new Uint8Array(0);
+
+/** What one `stream()` needs: its own cursor and encoder. */
 export interface EncodedStreamParams {
   /** Opens the stream's cursor on first pull (so an unread stream holds nothing). */
   openCursor(): Cursor;
   /** Captured frames per step. */
   chunkFrames: number;
   spec: OutputSpec;
-  converter: PcmConverter;
-  /** The continuous encoder, created eagerly so bad options fail at the `stream()` call. */
+  /** Capture PCM in, encoded bytes out; created at the `stream()` call so bad options fail there. */
   encoder: Encoder;
-  /** Each chunk a standalone file with its own encoder (WAV, as the reference). */
-  standalone: boolean;
   signal: AbortSignal | undefined;
 }
 
 /**
- * One stream's pipeline: cursor → PCM converter → encoder. Each step reads exactly
- * `chunkFrames` new frames, so its cost does not depend on how long the recording is; a slow
- * consumer only delays its own cursor.
+ * An encoder that makes each written chunk a standalone file (the reference's WAV stream chunks):
+ * one continuous conversion to `spec.shape`, then a fresh encoder per chunk.
+ */
+export function standaloneFiles(capture: Readonly<AudioConfig>, spec: OutputSpec): Encoder {
+  const converter = createConverter(capture, spec);
+  const frameBytes = bytesPerFrame(spec.shape.sampleFormat, spec.shape.channels);
+  const file = (pcm: Uint8Array): Uint8Array => {
+    if (pcm.byteLength === 0) return EMPTY;
+    const encoder = createShapeEncoder(spec, pcm.byteLength / frameBytes);
+    return concatBytes([encoder.write(pcm), encoder.end()]);
+  };
+  return { write: (pcm) => file(converter.write(pcm)), end: () => file(converter.end()) };
+}
+
+/**
+ * One stream's loop: cursor → encoder. Each step reads exactly `chunkFrames` new frames, so its
+ * cost does not depend on how long the recording is; a slow consumer only delays its own cursor.
+ * When the recording ends, the tail is flushed and the encoder finalised.
  */
 export async function* encodedStream(
   params: EncodedStreamParams,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const { chunkFrames, spec, converter, standalone, signal } = params;
+  const { chunkFrames, spec, encoder, signal } = params;
   if (signal?.aborted) return;
-  const outFrameBytes = bytesPerFrame(spec.shape.sampleFormat, spec.shape.channels);
-  const encodeStandalone = (pcm: Uint8Array): Uint8Array =>
-    encoding(spec, () => {
-      const encoder = createOutputEncoder(spec, pcm.byteLength / outFrameBytes);
-      return concatBytes([encoder.write(pcm), encoder.end()]);
-    });
   const cursor = params.openCursor();
   try {
     for (;;) {
@@ -46,29 +56,16 @@ export async function* encodedStream(
         throw new RecorderError(
           'STREAM_FAILED',
           `stream could not read the recording: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
+          { cause: error },
         );
       }
       if (pcm === null) break;
-      const converted = encoding(spec, () => converter.write(pcm));
-      if (standalone) {
-        if (converted.byteLength > 0) yield encodeStandalone(converted);
-      } else {
-        const out = encoding(spec, () => params.encoder.write(converted));
-        if (out.byteLength > 0) yield out;
-      }
+      const out = encoding(spec, () => encoder.write(pcm));
+      if (out.byteLength > 0) yield out;
       if (signal?.aborted) return;
     }
-    // The recording ended: flush the converter's tail and finalise the encoder.
-    const tail = encoding(spec, () => converter.end());
-    if (standalone) {
-      if (tail.byteLength > 0) yield encodeStandalone(tail);
-    } else {
-      const out = encoding(spec, () => concatBytes([params.encoder.write(tail), params.encoder.end()]));
-      if (out.byteLength > 0) yield out;
-    }
+    const tail = encoding(spec, () => encoder.end());
+    if (tail.byteLength > 0) yield tail;
   } finally {
     cursor.close();
   }

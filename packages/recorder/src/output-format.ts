@@ -1,9 +1,20 @@
-import { type Codec, createPcmTransform, type Encoder, getCodec, type PcmShape } from '@audex/codec';
+// Part of the output room: which codec and shape a stream()/segment() asks for (validated against
+// the registry and the capture config), and the codec pipeline that makes it: one PCM conversion
+// straight into the shape the codec encodes, then its encoder (@audex/codec createEncoderPipeline).
+import {
+  type Codec,
+  createEncoderPipeline,
+  createPcmTransform,
+  type Encoder,
+  type EncoderPipeline,
+  getCodec,
+  type PcmShape,
+} from '@audex/codec';
 import { type AudioConfig, shapeProblem } from '@audex/pcm';
 import { describeValue, RecorderError } from './errors.js';
 import type { OutputOptions } from './types.js';
 
-/** A validated output shape: which codec, and the PCM shape handed to it. */
+/** A validated output: which codec, the PCM shape asked for, the bitrate. */
 export interface OutputSpec {
   readonly codec: Codec;
   readonly shape: PcmShape;
@@ -60,7 +71,42 @@ export function resolveOutput(
   return { codec, shape: { rate, channels, sampleFormat }, bitrate };
 }
 
-/** A converter from the capture shape to `spec`'s shape (identity when they match). */
+function rejected(spec: OutputSpec, error: unknown): RecorderError {
+  return new RecorderError(
+    'INVALID_OPTIONS',
+    `codec "${spec.codec.format}" rejected ${spec.shape.rate} Hz, ${spec.shape.channels} channel(s), ${spec.shape.sampleFormat}: ${(error as Error).message}`,
+    { field: 'format', cause: error },
+  );
+}
+
+/**
+ * The codec pipeline from the capture's PCM to `spec`: at most one conversion (format, channels,
+ * rate) into the shape the codec encodes, then its encoder. With `totalFrames` (capture frames that
+ * will be written) the output is exact up front (WAV sizes, MP3 Info frame).
+ * @throws {RecorderError} `INVALID_OPTIONS` when the codec refuses the shape.
+ */
+export function createOutputPipeline(
+  capture: Readonly<AudioConfig>,
+  spec: OutputSpec,
+  totalFrames?: number,
+): EncoderPipeline {
+  try {
+    return createEncoderPipeline({
+      from: { rate: capture.rate, channels: capture.channels, sampleFormat: capture.sampleFormat },
+      format: spec.codec.format,
+      ...spec.shape,
+      ...(spec.bitrate === undefined ? {} : { bitrate: spec.bitrate }),
+      ...(totalFrames === undefined ? {} : { totalFrames }),
+    });
+  } catch (error) {
+    throw rejected(spec, error);
+  }
+}
+
+/**
+ * A continuous converter from the capture shape to `spec`'s shape (identity when they match), for
+ * outputs made of standalone files (each `'wav'` stream chunk is its own file).
+ */
 export function createConverter(capture: Readonly<AudioConfig>, spec: OutputSpec): PcmConverter {
   const { shape } = spec;
   if (
@@ -77,22 +123,19 @@ export function createConverter(capture: Readonly<AudioConfig>, spec: OutputSpec
 }
 
 /**
- * Creates an encoder for `spec`, turning a codec's refusal (e.g. Opus at 44.1 kHz) into a
- * `RecorderError` `INVALID_OPTIONS`.
+ * An encoder of `spec`'s codec for PCM already in `spec.shape` (a standalone file of
+ * `totalFrames` frames).
+ * @throws {RecorderError} `INVALID_OPTIONS` when the codec refuses the shape.
  */
-export function createOutputEncoder(spec: OutputSpec, totalFrames?: number): Encoder {
+export function createShapeEncoder(spec: OutputSpec, totalFrames: number): Encoder {
   try {
     return spec.codec.createEncoder({
       ...spec.shape,
       ...(spec.bitrate === undefined ? {} : { bitrate: spec.bitrate }),
-      ...(totalFrames === undefined ? {} : { totalFrames }),
+      totalFrames,
     });
   } catch (error) {
-    throw new RecorderError(
-      'INVALID_OPTIONS',
-      `codec "${spec.codec.format}" rejected ${spec.shape.rate} Hz, ${spec.shape.channels} channel(s), ${spec.shape.sampleFormat}: ${(error as Error).message}`,
-      { field: 'format', cause: error },
-    );
+    throw rejected(spec, error);
   }
 }
 

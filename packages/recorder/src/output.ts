@@ -3,10 +3,10 @@
 // the codec (output-format.ts picks and wraps the codec; encoded-stream.ts runs one live stream).
 // Across rotated files or reconnect gaps nothing changes here: both keep one timeline per recording.
 import type { FrameBuffer } from '@audex/buffer';
-import { type AudioConfig, bytesPerFrame, concatBytes } from '@audex/pcm';
-import { encodedStream } from './encoded-stream.js';
+import { type AudioConfig, concatBytes } from '@audex/pcm';
+import { encodedStream, standaloneFiles } from './encoded-stream.js';
 import { describeValue, RecorderError } from './errors.js';
-import { createConverter, createOutputEncoder, encoding, resolveOutput } from './output-format.js';
+import { createOutputPipeline, encoding, resolveOutput } from './output-format.js';
 import type { Recording } from './recording.js';
 import type { Reporter } from './report.js';
 import type { SegmentOptions, StreamOptions, StreamStart } from './types.js';
@@ -96,7 +96,9 @@ export function openStream(
     );
   }
   const spec = resolveOutput(options, config, STREAM_DEFAULT_FORMAT);
-  const encoder = createOutputEncoder(spec);
+  // WAV stream chunks are standalone files, as the reference's; every other format is one stream.
+  const encoder =
+    spec.codec.format === 'wav' ? standaloneFiles(config, spec) : createOutputPipeline(config, spec);
   if (!recording) {
     report.warn({
       code: 'NO_RECORDING',
@@ -110,9 +112,7 @@ export function openStream(
     openCursor: () => buffer.cursor({ startFrame }),
     chunkFrames,
     spec,
-    converter: createConverter(config, spec),
     encoder,
-    standalone: spec.codec.format === 'wav',
     signal,
   });
 }
@@ -179,9 +179,7 @@ export async function cutSegment(
       cause: error,
     });
   }
-  const converter = createConverter(config, spec);
-  const pcm = encoding(spec, () => concatBytes([converter.write(data), converter.end()]));
-  const totalFrames = pcm.byteLength / bytesPerFrame(spec.shape.sampleFormat, spec.shape.channels);
-  const encoder = createOutputEncoder(spec, totalFrames);
-  return encoding(spec, () => concatBytes([encoder.write(pcm), encoder.end()]));
+  const totalFrames = data.byteLength / buffer.bytesPerFrame;
+  const pipeline = createOutputPipeline(config, spec, totalFrames);
+  return encoding(spec, () => concatBytes([pipeline.write(data), pipeline.end()]));
 }
