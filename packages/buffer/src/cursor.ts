@@ -128,6 +128,32 @@ export class BufferCursor implements Cursor {
   }
 }
 
+/** Wakes every waiting cursor at once: `next()` resolves on the following `notify()`. */
+export class ChangeSignal {
+  #pending: { promise: Promise<void>; resolve: () => void } | null = null;
+
+  /** Resolves on the next {@link ChangeSignal.notify}. */
+  next(): Promise<void> {
+    if (this.#pending === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#pending = { promise, resolve };
+    }
+    return this.#pending.promise;
+  }
+
+  /** Wakes whoever waits (nothing allocated when nobody does). */
+  notify(): void {
+    const pending = this.#pending;
+    if (pending !== null) {
+      this.#pending = null;
+      pending.resolve();
+    }
+  }
+}
+
 /** Options of `FrameBuffer.stream()`. */
 export interface FrameStreamOptions {
   /** First frame. Default `0`. */

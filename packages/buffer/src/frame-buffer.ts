@@ -6,6 +6,7 @@
 import { bytesPerFrame, type CapturedChunk, type SampleFormat } from '@audex/pcm';
 import {
   BufferCursor,
+  ChangeSignal,
   type Cursor,
   type CursorOptions,
   type CursorSource,
@@ -57,8 +58,6 @@ export interface FrameBufferParts {
   onError: ((error: Error) => void) | undefined;
 }
 
-type Deferred = { promise: Promise<void>; resolve: () => void };
-
 function checkFrame(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
     throw new BufferError(
@@ -77,6 +76,32 @@ function checkTime(name: string, value: unknown): number {
     );
   }
   return value;
+}
+
+/** Checks a chunk holds whole frames of `shape` and a finite capture time. */
+function checkChunk(
+  chunk: CapturedChunk,
+  shape: { bytesPerFrame: number; channels: number; sampleFormat: SampleFormat },
+): void {
+  if (chunk === null || typeof chunk !== 'object' || !(chunk.data instanceof Uint8Array)) {
+    throw new BufferError('INVALID_CHUNK', 'chunk must be an object with data: Uint8Array');
+  }
+  const { data, frames, time } = chunk;
+  if (!Number.isInteger(frames) || frames < 0) {
+    throw new BufferError('INVALID_CHUNK', `chunk.frames must be an integer >= 0, got ${String(frames)}`);
+  }
+  if (data.byteLength !== frames * shape.bytesPerFrame) {
+    throw new BufferError(
+      'INVALID_CHUNK',
+      `chunk.data has ${data.byteLength} bytes but ${frames} frames of ${shape.channels}-channel ${shape.sampleFormat} take ${frames * shape.bytesPerFrame}`,
+    );
+  }
+  if (typeof time !== 'number' || !Number.isFinite(time)) {
+    throw new BufferError(
+      'INVALID_CHUNK',
+      `chunk.time must be a finite number of ms since the epoch, got ${String(time)}`,
+    );
+  }
 }
 
 /** Checks frames [startFrame, endFrame) are a forward range within `available` frames. */
@@ -136,7 +161,7 @@ export class FrameBuffer {
   #ended: boolean;
   #cleared = false;
   #closed = false;
-  #data: Deferred | null = null;
+  readonly #changes = new ChangeSignal();
   #flushChain: Promise<void> = Promise.resolve();
   #committedAnchors = 0;
   #committedGaps = 0;
@@ -168,7 +193,7 @@ export class FrameBuffer {
         return self.#ended;
       },
       read: (start, end) => this.read(start, end),
-      changed: () => this.#changed(),
+      changed: () => this.#changes.next(),
       unusableError: () => this.#unusableError(),
     };
     if (parts.flushIntervalMs !== null && !parts.ended) this.#startTimer(parts.flushIntervalMs);
@@ -261,32 +286,15 @@ export class FrameBuffer {
   append(chunk: CapturedChunk): void {
     this.#checkUsable();
     if (this.#ended) throw new BufferError('ENDED', 'cannot append: the buffer has ended (end() was called)');
-    if (chunk === null || typeof chunk !== 'object' || !(chunk.data instanceof Uint8Array)) {
-      throw new BufferError('INVALID_CHUNK', 'chunk must be an object with data: Uint8Array');
-    }
+    checkChunk(chunk, this);
     const { data, frames, time } = chunk;
-    if (!Number.isInteger(frames) || frames < 0) {
-      throw new BufferError('INVALID_CHUNK', `chunk.frames must be an integer >= 0, got ${String(frames)}`);
-    }
-    if (data.byteLength !== frames * this.bytesPerFrame) {
-      throw new BufferError(
-        'INVALID_CHUNK',
-        `chunk.data has ${data.byteLength} bytes but ${frames} frames of ${this.channels}-channel ${this.sampleFormat} take ${frames * this.bytesPerFrame}`,
-      );
-    }
-    if (typeof time !== 'number' || !Number.isFinite(time)) {
-      throw new BufferError(
-        'INVALID_CHUNK',
-        `chunk.time must be a finite number of ms since the epoch, got ${String(time)}`,
-      );
-    }
     if (chunk.overflow === true) this.#overflowCount++;
     if (frames === 0) return;
     const silence = this.#timeline.place(this.frameCount, time, frames, chunk.overflow === true);
     if (silence > 0) this.#store.append(null, silence * this.bytesPerFrame);
     this.#store.append(data, data.byteLength);
     this.#capturedFrames += frames;
-    this.#wake();
+    this.#changes.notify();
   }
 
   /**
@@ -426,7 +434,7 @@ export class FrameBuffer {
     this.#checkUsable();
     this.#ended = true;
     this.#stopTimer();
-    this.#wake();
+    this.#changes.notify();
     this.#endPromise = this.flush().then(() => this.#store.journal.writeEnd(this.frameCount));
     return this.#endPromise;
   }
@@ -440,7 +448,7 @@ export class FrameBuffer {
     this.#cleared = true;
     this.#ended = true;
     this.#stopTimer();
-    this.#wake();
+    this.#changes.notify();
     await this.#flushChain;
     await this.#endPromise?.catch(() => undefined);
     await this.#store.remove();
@@ -461,7 +469,7 @@ export class FrameBuffer {
     } finally {
       this.#closed = true;
       this.#stopTimer();
-      this.#wake();
+      this.#changes.notify();
       await this.#store.close();
     }
   }
@@ -498,26 +506,6 @@ export class FrameBuffer {
   #stopTimer(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-  }
-
-  #wake(): void {
-    const d = this.#data;
-    if (d !== null) {
-      this.#data = null;
-      d.resolve();
-    }
-  }
-
-  /** Resolves on the next append, end, clear or close. */
-  #changed(): Promise<void> {
-    if (this.#data === null) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      this.#data = { promise, resolve };
-    }
-    return this.#data.promise;
   }
 
   #unusableError(): BufferError | null {

@@ -7,10 +7,9 @@ import type { AudioSource, InputDevice } from '@audex/capture';
 import type { AudioConfig, AudioConfigInput } from '@audex/pcm';
 import type { Store } from '@audex/store';
 import { describeValue, RecorderError } from './errors.js';
-import { recordingSpan } from './metadata.js';
 import { type RecorderSettings, resolveSettings } from './options.js';
 import { cutSegment, openStream } from './output.js';
-import { loadDefaultSource, Recording } from './recording.js';
+import { loadDefaultSource, Recording, recordingKey } from './recording.js';
 import { Spool } from './recovery.js';
 import type { Reporter } from './report.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -26,8 +25,6 @@ import type {
   StreamOptions,
 } from './types.js';
 import { Uploader } from './upload.js';
-
-const EMPTY = new Uint8Array(0);
 
 /** `stop()` options: whether to return the PCM (`returnPcm`, or the reference's `frames`). */
 function resolveReturnPcm(options: StopOptions): boolean {
@@ -210,7 +207,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
         );
       }
       const id = randomUUID();
-      const key = this.#buildKey(prefixes, id);
+      const key = recordingKey(this.store, prefixes, id);
       const source = await this.#getSource();
       await this.#discardCurrent();
       let place: Awaited<ReturnType<Spool['claim']>>;
@@ -397,21 +394,13 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
       throw error;
     }
     this.#setStatus('initialized');
-    const buffer = recording.buffer;
-    const { start, end } = recordingSpan(buffer, recording.times);
-    const frames = returnPcm ? await buffer.read(0, buffer.frameCount) : EMPTY;
+    const segment = await recording.toSegment(returnPcm);
     this.emit('stored', { key: recording.key, metadata: recording.metadata! });
     this.#settings.logger.info(
-      { key: recording.key, frames: buffer.frameCount, overflows: buffer.overflowCount },
+      { key: recording.key, frames: recording.buffer.frameCount, overflows: recording.buffer.overflowCount },
       'audex recording stored',
     );
-    return {
-      key: recording.key,
-      durationMs: (buffer.frameCount / buffer.rate) * 1000,
-      startedAt: new Date(start),
-      endedAt: new Date(end),
-      frames,
-    };
+    return segment;
   }
 
   /** Forgets the current recording (its files go once a store has it; a kept one stays for recover()). */
@@ -420,23 +409,6 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
     if (!recording) return;
     this.#current = undefined;
     await this.#spool.discard(recording);
-  }
-
-  #buildKey(prefixes: string[], id: string): string {
-    try {
-      for (const prefix of prefixes) {
-        if (typeof prefix !== 'string' || prefix.length === 0) {
-          throw new Error(`key prefixes must be non-empty strings, got ${describeValue(prefix)}`);
-        }
-      }
-      return this.store.keyBuilder.build(...prefixes, `${id}.wav`);
-    } catch (error) {
-      throw new RecorderError(
-        'INVALID_KEY',
-        `invalid key prefixes ${JSON.stringify(prefixes)}: ${(error as Error).message}`,
-        { field: 'prefixes', cause: error },
-      );
-    }
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {

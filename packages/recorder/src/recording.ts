@@ -9,12 +9,13 @@
 import { FrameBuffer } from '@audex/buffer';
 import type { AudioSource } from '@audex/capture';
 import type { CapturedChunk } from '@audex/pcm';
-import { RecorderError } from './errors.js';
+import type { Store } from '@audex/store';
+import { describeValue, RecorderError } from './errors.js';
 import { measureLevels } from './levels.js';
-import { buildMetadata, type RecordingTimes } from './metadata.js';
+import { buildMetadata, type RecordingTimes, recordingSpan } from './metadata.js';
 import type { RecorderSettings } from './options.js';
 import type { Reporter } from './report.js';
-import type { RecordingMetadata } from './types.js';
+import type { AudioSegment, RecordingMetadata } from './types.js';
 
 /** What a recording's journal header keeps (`FrameBuffer` meta), read back by crash recovery. */
 export interface JournalFacts {
@@ -46,6 +47,30 @@ export async function loadDefaultSource(): Promise<AudioSource> {
       'SOURCE_FAILED',
       `could not load the default PortAudio source: ${(error as Error).message}; pass options.source`,
       { cause: error },
+    );
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The key a recording is stored under: `store.keyBuilder.build(...prefixes, '<id>.wav')`.
+ * @throws {RecorderError} `INVALID_KEY` for a prefix that is not a non-empty string or that the
+ *   key builder rejects.
+ */
+export function recordingKey(store: Store, prefixes: string[], id: string): string {
+  try {
+    for (const prefix of prefixes) {
+      if (typeof prefix !== 'string' || prefix.length === 0) {
+        throw new Error(`key prefixes must be non-empty strings, got ${describeValue(prefix)}`);
+      }
+    }
+    return store.keyBuilder.build(...prefixes, `${id}.wav`);
+  } catch (error) {
+    throw new RecorderError(
+      'INVALID_KEY',
+      `invalid key prefixes ${JSON.stringify(prefixes)}: ${(error as Error).message}`,
+      { field: 'prefixes', cause: error },
     );
   }
 }
@@ -181,6 +206,19 @@ export class Recording {
   /** The metadata to store with this recording now. */
   metadataNow(extra: { recovered?: boolean } = {}): RecordingMetadata {
     return buildMetadata(this.buffer, this.times, extra);
+  }
+
+  /** The stored recording as `stop()` returns it; `frames` holds its raw PCM when `returnPcm`. */
+  async toSegment(returnPcm: boolean): Promise<AudioSegment> {
+    const buffer = this.buffer;
+    const { start, end } = recordingSpan(buffer, this.times);
+    return {
+      key: this.key,
+      durationMs: (buffer.frameCount / buffer.rate) * 1000,
+      startedAt: new Date(start),
+      endedAt: new Date(end),
+      frames: returnPcm ? await buffer.read(0, buffer.frameCount) : EMPTY,
+    };
   }
 
   #onChunk(chunk: CapturedChunk): void {
