@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AudioSource } from '@audex/capture';
 import { type CapturedChunk, concatBytes } from '@audex/pcm';
@@ -110,6 +111,46 @@ describe('store failures lose nothing', () => {
     expect(store.attempts).toBe(uploads);
     expect(spoolRecordings(rig.spoolDir)).toEqual([]);
     await second.close();
+  });
+});
+
+describe('the spool lock decides what recovery may take', () => {
+  test('a lock naming a live process is left alone (this one or another); the same pid from before a reboot is recovered', async () => {
+    const store = new FlakyStore();
+    const rig = rigs.make({ config, store, source: { durationMs: 200 }, recorder: { uploadRetries: 0 } });
+    const first = rig.recorder;
+    await first.init();
+    const key = await first.start('locked');
+    await waitForFrames(first, 3200);
+    store.down = true;
+    await expect(first.close()).rejects.toThrow(/did not accept/);
+    store.down = false;
+    // close() released the recording: its directory holds the journal and no lock.
+    const [id] = spoolRecordings(rig.spoolDir);
+    const dir = join(rig.spoolDir, 'recordings', id!);
+    expect(readdirSync(dir).sort()).toEqual([`${id}.journal`, `${id}.pcm`]);
+    const journal = readFileSync(join(dir, `${id}.journal`), 'utf8');
+    expect(journal).toContain(JSON.stringify(key)); // the key lives in the journal header, once
+
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const lock = (pid: number, host: string, boot: string) =>
+      writeFileSync(join(dir, 'lock.json'), JSON.stringify({ pid, host, boot }));
+    const recoverWith = async (): Promise<string[]> => {
+      const recorder = new AudioRecorder(store, config, { source: rig.source, spoolDir: rig.spoolDir });
+      try {
+        return (await recorder.init()).map((r) => r.key);
+      } finally {
+        await recorder.close();
+      }
+    };
+    lock(process.pid, hostname(), bootId); // this process, this boot: a live recorder holds it
+    expect(await recoverWith()).toEqual([]);
+    lock(process.ppid, hostname(), bootId); // another live process
+    expect(await recoverWith()).toEqual([]);
+    lock(process.pid, hostname(), 'an-earlier-boot'); // the same pid before a reboot: dead
+    expect(await recoverWith()).toEqual([key]);
+    expect(spoolRecordings(rig.spoolDir)).toEqual([]);
+    expect(wavData(await store.download(key)).data.byteLength).toBe(3200 * 2);
   });
 });
 
