@@ -5,11 +5,13 @@ import type {
   AudioRecorder,
   AudioRecorderOptions,
   AudioSegment,
+  entersState,
   LevelEvent,
   AudioRecorder as Recorder,
   RecorderError,
   RecorderStatus,
   RecoveredRecording,
+  StopOptions,
 } from '../src/index.js';
 
 describe('AudioRecorder public types', () => {
@@ -30,6 +32,13 @@ describe('AudioRecorder public types', () => {
     expectTypeOf<AudioRecorder['currentSegmentKey']>().toEqualTypeOf<string | null>();
     expectTypeOf<AudioRecorder['status']>().toEqualTypeOf<RecorderStatus>();
     expectTypeOf<AudioRecorder>().toMatchTypeOf<AsyncDisposable>();
+  });
+
+  test('stop() options and the one way to wait for a status', () => {
+    expectTypeOf<StopOptions>().toEqualTypeOf<{ returnPcm?: boolean; frames?: boolean }>();
+    expectTypeOf<typeof entersState>().parameter(1).toEqualTypeOf<RecorderStatus>();
+    expectTypeOf<typeof entersState>().returns.toEqualTypeOf<Promise<void>>();
+    expectTypeOf<AudioRecorder>().not.toHaveProperty('waitForStatus');
   });
 
   test('AudioSegment matches the reference fields', () => {
