@@ -1,3 +1,4 @@
+// The RAM ring of fixed-size blocks that holds a recording's most recent audio.
 /**
  * The RAM part of a buffer: a ring of fixed-size blocks holding the most recent audio. Block
  * buffers are allocated on first use and then reused, so appending allocates nothing in steady

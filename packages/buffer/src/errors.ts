@@ -1,3 +1,4 @@
+// The buffer's one error class, BufferError, and its codes.
 /** Codes of {@link BufferError}. */
 export type BufferErrorCode =
   /** `FrameBuffer.create` was given an invalid option. */

@@ -1,3 +1,4 @@
+// The public entry of @audex/buffer: a named list of what it exports.
 export type { Cursor, CursorOptions, CursorReadOptions, FrameStreamOptions } from './cursor.js';
 export { BufferError, type BufferErrorCode, type BufferErrorDetails } from './errors.js';
 export { FrameBuffer, type TimeRangeOptions, type TimeRangeRead } from './frame-buffer.js';

@@ -1,3 +1,4 @@
+// The journal's on-disk format: magic, checksummed records (header, commit, end), encoding and parsing.
 import { crc32 } from 'node:zlib';
 import type { SampleFormat } from '@audex/pcm';
 

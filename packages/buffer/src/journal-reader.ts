@@ -153,7 +153,7 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
   const headerRecord = records.find((r) => r.type === RecordType.HEADER);
   if (headerRecord === undefined || !isHeader(headerRecord.value)) {
     throw corrupt(
-      `journal ${journalPath} has no readable header record (format, rate, channels): nothing can be recovered`,
+      `journal ${journalPath} has no readable header record (sample format, rate, channels): nothing can be recovered`,
       {
         file: journalPath,
       },

@@ -1,3 +1,4 @@
+// Writing a recording's journal: the data file and its checksummed records, written in the background and fsynced per commit.
 import {
   close as fsClose,
   fsync as fsFsync,

@@ -1,3 +1,4 @@
+// FrameBuffer.create() options, validated once into a readonly object.
 import { type SampleFormat, shapeProblem } from '@audex/pcm';
 import { BufferError } from './errors.js';
 

@@ -1,3 +1,4 @@
+// The timeline: anchors (frame, time) and gaps; maps wall-clock time to frame index and back.
 import { BufferError } from './errors.js';
 
 /** A point where a frame index is pinned to a wall-clock time. */

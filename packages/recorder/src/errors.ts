@@ -1,3 +1,4 @@
+// The recorder's one error class, RecorderError, and its codes; describeValue() for messages.
 /**
  * Codes of {@link RecorderError}.
  *

@@ -1,3 +1,4 @@
+// The public entry of @audex/recorder: a named list of what it exports.
 export type { AudioSource, InputDevice } from '@audex/capture';
 // The vocabulary a recorder user needs, re-exported so the facade alone is enough to get started.
 export {

@@ -1,14 +1,15 @@
+// Input levels of one captured chunk (peak and RMS per channel), for the recorder's level event.
 import { type SampleFormat, toFloat32 } from '@audex/pcm';
 import type { LevelEvent } from './types.js';
 
 /** Peak and RMS per channel of one chunk of interleaved samples, full scale = 1. */
 export function measureLevels(
   data: Uint8Array,
-  format: SampleFormat,
+  sampleFormat: SampleFormat,
   channels: number,
   time: number,
 ): LevelEvent {
-  const samples = toFloat32(data, format);
+  const samples = toFloat32(data, sampleFormat);
   const frames = Math.floor(samples.length / channels);
   const peak = new Array<number>(channels).fill(0);
   const rms = new Array<number>(channels).fill(0);

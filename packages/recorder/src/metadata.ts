@@ -1,3 +1,4 @@
+// The metadata stored with a recording (the reference's keys plus loss accounting) and its wall-clock span.
 import type { FrameBuffer } from '@audex/buffer';
 import type { GapMetadata, RecordingMetadata } from './types.js';
 

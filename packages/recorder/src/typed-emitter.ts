@@ -1,3 +1,4 @@
+// A small typed event emitter, AudioRecorder's base: listener errors never reach the capture callback.
 /** A map from event name to the argument tuple its listeners receive. */
 export type EventMap<E> = { [K in keyof E]: unknown[] };
 

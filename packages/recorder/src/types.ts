@@ -1,3 +1,4 @@
+// The recorder's public types: options, statuses, events, the stored segment and its metadata.
 import type { AudioSource } from '@audex/capture';
 import type { SampleFormat } from '@audex/pcm';
 import type { RecorderError } from './errors.js';
