@@ -1,8 +1,10 @@
 // The recorder's upload room: turns an ended recording into the stored file (a WAV made by the
 // codec's streaming encoder: exact sizes known at stop, RF64 beyond 4 GiB, fact chunk and pad byte
 // as the codec writes them) and puts it in the store, retrying failures. Both stop() and crash
-// recovery upload through here. Resumable uploads belong here too: an upload journal kept next to
-// the recording's journal in its spool directory, read back by `Uploader.upload` on the next try.
+// recovery upload through here. Resumable uploads belong here too, without a new parameter: the
+// upload journal lives next to the recording's journal (`<buffer.spoolDir>/<buffer.id>.upload`),
+// `Uploader.upload` resumes from it on a retry or after a crash (recovery hands it the recovered
+// buffer), and the spool directory, upload journal included, is deleted once the store has it.
 import type { FrameBuffer } from '@audex/buffer';
 import { createWavEncoder, encodeChunks } from '@audex/codec';
 import type { Store } from '@audex/store';
