@@ -168,7 +168,10 @@ export class FrameBuffer {
   #timer: ReturnType<typeof setInterval> | null = null;
   #endPromise: Promise<void> | null = null;
 
-  /** @internal Use {@link FrameBuffer.create}, or `recoverJournals()` for a recovered recording. */
+  /**
+   * Use {@link FrameBuffer.create}, or `recoverJournals()` for a recovered recording.
+   * @hidden
+   */
   constructor(parts: FrameBufferParts) {
     const { header } = parts;
     this.id = header.id;
