@@ -1,3 +1,6 @@
+// The `audex` command tree (commander): flags, help texts, and the error-to-exit-code policy. Each
+// command's module is imported only when that command runs.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { STORE_FLAG_HELP } from './store-options.js';
@@ -26,11 +29,20 @@ function captureFlags(command: Command): Command {
     .option('--spool-dir <dir>', 'journal directory used for crash recovery (env AUDEX_SPOOL_DIR)');
 }
 
+/** The version of this package, read from its package.json (`src/` and `dist/` both sit one level below it). */
+function packageVersion(): string {
+  const manifest: { version?: unknown } = JSON.parse(
+    readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+  );
+  if (typeof manifest.version !== 'string') throw new Error('[audex/cli] package.json has no version');
+  return manifest.version;
+}
+
 /** Builds the `audex` command tree. */
 export function buildProgram(): Command {
   const program = new Command('audex')
     .description('Record audio from a microphone, stream it encoded, and manage stored recordings.')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -51,14 +63,12 @@ export function buildProgram(): Command {
     ),
   )
     .option(
-      '-f, --format <format>',
+      '--sample-format <format>',
       'capture sample format: int8, int16, int24, int32, float32 (default int16)',
     )
     .option('--json', 'print the result as JSON')
     .action((opts) =>
-      import('./commands/record.js').then((m) =>
-        m.recordCommand({ ...opts, prefix: opts.prefix ?? [], sampleFormat: opts.format }),
-      ),
+      import('./commands/record.js').then((m) => m.recordCommand({ ...opts, prefix: opts.prefix ?? [] })),
     );
 
   storeFlags(
@@ -105,6 +115,19 @@ export function buildProgram(): Command {
     .option('--spool-dir <dir>', 'journal directory to recover from (env AUDEX_SPOOL_DIR)')
     .option('--json', 'print JSON')
     .action((opts) => import('./commands/recover.js').then((m) => m.recoverCommand(opts)));
+
+  storeFlags(
+    program
+      .command('web')
+      .description('serve the web demo: record, watch the level, play and download recordings in a browser'),
+  )
+    .option('-p, --port <port>', 'TCP port, 0 to 65535 (0 picks a free one; default 3000)')
+    .option(
+      '--host <host>',
+      'address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 shares the microphone with the network)',
+    )
+    .option('--spool-dir <dir>', 'journal directory used for crash recovery (env AUDEX_SPOOL_DIR)')
+    .action((opts) => import('./commands/web.js').then((m) => m.webCommand(opts)));
 
   return program;
 }

@@ -1,3 +1,4 @@
+// Shared by the repository checks: the workspace's published packages, packing them, running commands.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,20 +13,42 @@ export interface Workspace {
     private?: boolean;
     scripts?: Record<string, string>;
     dependencies?: Record<string, string>;
+    bin?: Record<string, string>;
+    exports?: Record<string, unknown>;
   };
 }
 
-/** The publishable packages under packages/. */
+/** The publishable (not private) packages under packages/ and apps/. */
 export function publishedPackages(): Workspace[] {
-  const base = join(ROOT, 'packages');
-  return readdirSync(base)
-    .map((d) => join(base, d))
+  return ['packages', 'apps']
+    .flatMap((group) => readdirSync(join(ROOT, group)).map((d) => join(ROOT, group, d)))
     .filter((dir) => existsSync(join(dir, 'package.json')))
     .map((dir) => {
       const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
       return { name: manifest.name, dir, manifest };
     })
     .filter((w) => !w.manifest.private);
+}
+
+/** True for a package with a root export to import (a library), false for a command-only package. */
+export function isLibrary(pkg: Workspace): boolean {
+  return pkg.manifest.exports?.['.'] !== undefined;
+}
+
+/** Packs `packages` with `pnpm pack` (which rewrites `workspace:` ranges) into `dir`; returns the tarball paths. */
+export function packTarballs(packages: readonly Workspace[], dir: string): string[] {
+  const before = new Set(readdirSync(dir));
+  for (const pkg of packages) {
+    const { status, output } = run('pnpm', ['pack', '--pack-destination', dir], pkg.dir);
+    if (status !== 0) throw new Error(`pnpm pack failed for ${pkg.name}:\n${output}`);
+  }
+  const made = readdirSync(dir).filter((f) => f.endsWith('.tgz') && !before.has(f));
+  if (made.length !== packages.length) {
+    throw new Error(
+      `expected ${packages.length} tarballs in ${dir}, found ${made.length}: ${made.join(', ')}`,
+    );
+  }
+  return made.map((f) => join(dir, f));
 }
 
 /** Runs a command, returning status and combined output. */

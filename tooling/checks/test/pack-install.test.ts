@@ -1,23 +1,21 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishedPackages, run } from './_workspace.js';
+import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
+import { isLibrary, packTarballs, publishedPackages, run } from './_workspace.js';
 
-// Installs every packed tarball into an empty npm project outside the repository, as a user would,
-// then loads each package with import and require and type-checks a consumer of each.
+// Installs every packed tarball (libraries and the CLI) into an empty npm project outside the
+// repository, as a user would, then loads each library with import and require and type-checks a
+// consumer of each. The installed CLI itself is checked in cli-install.test.ts.
 const packages = publishedPackages();
+const libraries = packages.filter(isLibrary);
 let project: string;
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'audex-pack-'));
   const tarballs = join(project, 'tarballs');
   mkdirSync(tarballs);
-  for (const pkg of packages) {
-    const { status, output } = run('pnpm', ['pack', '--pack-destination', tarballs], pkg.dir);
-    if (status !== 0) throw new Error(`pnpm pack failed for ${pkg.name}:\n${output}`);
-  }
-  const files = readdirSync(tarballs).map((f) => `./tarballs/${f}`);
+  const files = packTarballs(packages, tarballs);
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: {} }),
@@ -42,7 +40,13 @@ afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
-describe.each(packages.map((p) => [p.name] as const))('%s from its tarball', (name) => {
+test('every published package is packed, the web demo and the CLI among them', () => {
+  const names = packages.map((p) => p.name);
+  expect(names).toEqual(expect.arrayContaining(['@audex/recorder', '@audex/web', '@audex/cli']));
+  expect(libraries.map((p) => p.name)).toContain('@audex/web');
+});
+
+describe.each(libraries.map((p) => [p.name] as const))('%s from its tarball', (name) => {
   it('loads with import', () => {
     const { status, output } = run(
       'node',

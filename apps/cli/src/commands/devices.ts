@@ -1,3 +1,4 @@
+// `audex devices`: the input devices as a table or JSON.
 import { createAudioSource, VIRTUAL_MIC_HINT } from '../audio-source.js';
 import { formatTable, paintFor } from '../terminal.js';
 
@@ -9,7 +10,7 @@ export async function devicesCommand(flags: { json?: boolean }): Promise<void> {
     return;
   }
   if (devices.length === 0) {
-    process.stderr.write(`No audio input device found.\nTo try audex without one, ${VIRTUAL_MIC_HINT}.\n`);
+    process.stderr.write(`No audio input device found: ${VIRTUAL_MIC_HINT}.\n`);
     return;
   }
   const paint = paintFor(process.stdout);

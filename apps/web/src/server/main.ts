@@ -1,76 +1,55 @@
+// `pnpm start` in the repository: starts the web demo from the environment (PORT, HOST,
+// AUDEX_STORE_DIR, AUDEX_SOURCE, AUDEX_SPOOL_DIR) and stops it, saving any recording, on Ctrl-C.
 import { resolve } from 'node:path';
-import type { AudioSource } from '@audex/capture';
-import { PortAudioSource, SyntheticSource } from '@audex/capture';
 import { LocalStore } from '@audex/store';
-import { NO_DEVICE_HINT } from './live-session.js';
-import { createWebApp } from './web-app.js';
+import { isWebError } from '../errors.js';
+import { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, startWebDemo, type WebDemoSource } from './start-web-demo.js';
 
-/** A demo signal for `AUDEX_SOURCE=synthetic`: a 440 Hz tone that swells and fades, so the meter moves. */
-function demoTone(frame: number, _channel: number, rate: number): number {
-  const t = frame / rate;
-  return 0.5 * Math.sin(2 * Math.PI * 440 * t) * (0.55 + 0.45 * Math.sin(2 * Math.PI * 0.5 * t));
-}
-
-function sourceFactory(): { create: () => AudioSource; label: string } {
-  const kind = process.env.AUDEX_SOURCE ?? 'portaudio';
-  if (kind === 'synthetic')
-    return { create: () => new SyntheticSource({ generate: demoTone }), label: 'synthetic test tone' };
-  if (kind !== 'portaudio' && kind !== '') {
-    throw new Error(
-      `[audex/web] AUDEX_SOURCE "${kind}" is not a source; use "portaudio" (default) or "synthetic"`,
-    );
-  }
-  return { create: () => new PortAudioSource(), label: 'microphone (PortAudio)' };
-}
-
-const host = process.env.HOST ?? '127.0.0.1';
-const portText = process.env.PORT ?? '3000';
+const portText = process.env.PORT ?? String(DEFAULT_WEB_PORT);
 if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
-  process.stderr.write(`[audex/web] PORT "${portText}" is not a port number (0–65535)\n`);
+  process.stderr.write(
+    `[audex/web] PORT "${portText.slice(0, 40)}" is not a TCP port; use a whole number from 0 to 65535 (0 picks a free port)\n`,
+  );
   process.exit(2);
 }
 // `pnpm start` runs in apps/web; resolve the default store against where the user typed the command
 const base = process.env.INIT_CWD ?? process.cwd();
 const root = resolve(base, process.env.AUDEX_STORE_DIR ?? 'recordings');
-const source = sourceFactory();
-const app = createWebApp({
-  store: new LocalStore({ root }),
-  createSource: source.create,
-  storeLabel: root,
-  host,
-  ...(process.env.AUDEX_SPOOL_DIR ? { spoolDir: process.env.AUDEX_SPOOL_DIR } : {}),
-});
+const sourceName = process.env.AUDEX_SOURCE || 'portaudio';
 
-app.server.on('error', (error: NodeJS.ErrnoException) => {
-  process.stderr.write(
-    error.code === 'EADDRINUSE'
-      ? `[audex/web] port ${portText} on ${host} is in use; set PORT to another port\n`
-      : `[audex/web] server error: ${error.message}\n`,
-  );
-  process.exit(1);
-});
-
-app.server.listen(Number(portText), host, async () => {
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : Number(portText);
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  process.stdout.write(`audex web demo listening on http://${shownHost}:${port}/\n`);
-  process.stdout.write(`  store: ${root}\n  input: ${source.label}\n`);
-  const devices = await source
-    .create()
-    .listInputDevices()
-    .catch(() => []);
-  if (devices.length === 0) process.stdout.write(`  ${NO_DEVICE_HINT}\n`);
-});
-
-let closing = false;
-const shutdown = () => {
-  if (closing) process.exit(130);
-  closing = true;
-  app.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+try {
+  const demo = await startWebDemo({
+    store: new LocalStore({ root }),
+    storeLabel: root,
+    port: Number(portText),
+    host: process.env.HOST ?? DEFAULT_WEB_HOST,
+    source: sourceName as WebDemoSource,
+    ...(process.env.AUDEX_SPOOL_DIR ? { spoolDir: process.env.AUDEX_SPOOL_DIR } : {}),
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  let closing = false;
+  const shutdown = () => {
+    if (closing) process.exit(130);
+    closing = true;
+    demo.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+} catch (error) {
+  const usage = isWebError(error) && ['BAD_PORT', 'BAD_HOST', 'BAD_SOURCE'].includes(error.code);
+  const variable: Record<string, string> = {
+    BAD_PORT: 'PORT',
+    PORT_IN_USE: 'PORT',
+    PORT_DENIED: 'PORT',
+    BAD_HOST: 'HOST',
+    HOST_UNAVAILABLE: 'HOST',
+    BAD_SOURCE: 'AUDEX_SOURCE',
+  };
+  const from = isWebError(error) ? variable[error.code] : undefined;
+  const hint = from ? ` (set by ${from})` : '';
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}${hint}\n`);
+  process.exit(usage ? 2 : 1);
+}

@@ -1,10 +1,13 @@
+// The web demo's HTTP server: static page and browser script, the JSON API over the store and the
+// live recording, and the /live WebSocket. Listening (port, host, errors) is start-web-demo.ts's job.
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { AudioSource } from '@audex/capture';
 import { getCodec } from '@audex/codec';
 import type { Store } from '@audex/store';
 import { WebSocketServer } from 'ws';
-import { buildClientScript } from './client-bundle.js';
+import { loadClientScript, publicDir } from './client-bundle.js';
 import { HttpError } from './http-error.js';
 import { LiveSession, NO_DEVICE_HINT } from './live-session.js';
 import { computePeaks, decodeRecording, exportRecording } from './recording-audio.js';
@@ -26,6 +29,8 @@ export interface WebAppOptions {
    * Default `127.0.0.1`: only loopback host names are served.
    */
   host?: string;
+  /** The browser script served as `/app.js`; default: loaded (or compiled from sources) on first request. */
+  clientScript?: string;
 }
 
 /** A running web demo: an HTTP server (not yet listening) plus its live session. */
@@ -36,7 +41,6 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-const PUBLIC_DIR = new URL('../../public/', import.meta.url);
 const MAX_BODY_BYTES = 16 * 1024;
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -128,7 +132,9 @@ export function createWebApp(options: WebAppOptions): WebApp {
     createSource: options.createSource,
     ...(options.spoolDir ? { spoolDir: options.spoolDir } : {}),
   });
-  let clientScript: Promise<string> | undefined;
+  let clientScript: Promise<string> | undefined =
+    options.clientScript === undefined ? undefined : Promise.resolve(options.clientScript);
+  const staticDir = publicDir();
 
   const boundHost = options.host ?? '127.0.0.1';
 
@@ -138,7 +144,7 @@ export function createWebApp(options: WebAppOptions): WebApp {
     const page = STATIC[path];
     if (page) {
       requireMethod(req, 'GET', 'HEAD');
-      const body = await readFile(new URL(page.file, PUBLIC_DIR));
+      const body = await readFile(join(staticDir, page.file));
       res.writeHead(200, {
         'content-type': page.type,
         'content-length': body.byteLength,
@@ -149,7 +155,10 @@ export function createWebApp(options: WebAppOptions): WebApp {
     }
     if (path === '/app.js') {
       requireMethod(req, 'GET', 'HEAD');
-      clientScript ??= buildClientScript();
+      clientScript ??= loadClientScript().catch((error: unknown) => {
+        clientScript = undefined; // a failed compile or read is retried on the next request
+        throw error;
+      });
       const body = await clientScript;
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' });
       res.end(req.method === 'HEAD' ? undefined : body);
