@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { runCli } from './_helpers.js';
 
 describe('audex command line without audio', () => {
-  test.each(['devices', 'record', 'stream', 'ls', 'get', 'rm', 'recover'])(
+  test.each(['devices', 'record', 'stream', 'ls', 'get', 'rm', 'recover', 'web'])(
     '`audex %s --help` prints usage and exits 0',
     async (command) => {
       const result = await runCli([command, '--help']);
@@ -14,7 +14,7 @@ describe('audex command line without audio', () => {
   test('top-level --help lists every command', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['devices', 'record', 'stream', 'ls', 'get', 'rm', 'recover']) {
+    for (const command of ['devices', 'record', 'stream', 'ls', 'get', 'rm', 'recover', 'web']) {
       expect(result.stdout.toString()).toContain(command);
     }
   });

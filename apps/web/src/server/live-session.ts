@@ -1,3 +1,5 @@
+// The demo's one live recording: starts and stops the recorder and fans levels and the live waveform
+// out to the page's WebSocket clients.
 import type { AudioSource, InputDevice } from '@audex/capture';
 import { toFloat32 } from '@audex/pcm';
 import { AudioRecorder, RecorderError } from '@audex/recorder';
@@ -7,7 +9,7 @@ import { HttpError } from './http-error.js';
 
 /** Shown whenever there is no input device to record from. */
 export const NO_DEVICE_HINT =
-  'No audio input device found. Start the virtual microphone with ' +
+  'No audio input device found. Connect a microphone; or, in a clone of the audex repository, start its virtual microphone with ' +
   '\'eval "$(node tooling/test-utils/bin/virtual-mic.mjs start)"\' in the shell that runs the demo, then restart it ' +
   '(play a file into the microphone with "node tooling/test-utils/bin/virtual-mic.mjs play FILE"), ' +
   'or restart the demo with AUDEX_SOURCE=synthetic for a built-in test tone.';
