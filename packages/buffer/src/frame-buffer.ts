@@ -169,7 +169,7 @@ export class FrameBuffer {
   #endPromise: Promise<void> | null = null;
 
   /**
-   * Use {@link FrameBuffer.create}, or `recoverJournals()` for a recovered recording.
+   * Use {@link FrameBuffer.create}, or `readJournals()` for a recovered recording.
    * @hidden
    */
   constructor(parts: FrameBufferParts) {
@@ -459,7 +459,7 @@ export class FrameBuffer {
 
   /**
    * Ends the recording if needed, then releases RAM and file handles, keeping the journal files
-   * on disk (a later `recoverJournals()` finds them). Later reads throw `CLOSED`. Idempotent.
+   * on disk (a later `readJournals()` finds them). Later reads throw `CLOSED`. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed || this.#cleared) return;

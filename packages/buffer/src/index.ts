@@ -3,10 +3,10 @@ export type { Cursor, CursorOptions, CursorReadOptions, FrameStreamOptions } fro
 export { BufferError, type BufferErrorCode, type BufferErrorDetails } from './errors.js';
 export { FrameBuffer, type TimeRangeOptions, type TimeRangeRead } from './frame-buffer.js';
 export {
-  type RecoveredJournal,
-  type RecoverOptions,
-  recoverJournals,
-  type UnrecoverableJournal,
+  type JournalReading,
+  type ReadJournalsOptions,
+  readJournals,
+  type UnreadableJournal,
 } from './journal-reader.js';
 export type { FrameBufferOptions } from './options.js';
 export { type Gap, Timeline, type TimelineAnchor } from './timeline.js';

@@ -21,8 +21,8 @@ import {
 } from './journal-format.js';
 import { Timeline } from './timeline.js';
 
-/** One recording found in a spool directory by {@link recoverJournals}. */
-export interface RecoveredJournal {
+/** One recording found in a spool directory by {@link readJournals}. */
+export interface JournalReading {
   /** Recording id (the journal's file name without extension). */
   id: string;
   /** The `meta` the recording was created with, JSON types kept. */
@@ -32,7 +32,7 @@ export interface RecoveredJournal {
    * overflow count. Reads come from the spool file.
    */
   buffer: FrameBuffer;
-  /** Damaged parts (`CORRUPT_JOURNAL`), each naming the file, offset or frame range; the rest is recovered. */
+  /** Damaged parts (`CORRUPT_JOURNAL`), each naming the file, offset or frame range; the rest is read. */
   errors: BufferError[];
   /** True when the recording had ended cleanly (`end()` completed) before the process stopped. */
   clean: boolean;
@@ -40,8 +40,8 @@ export interface RecoveredJournal {
   remove(): Promise<void>;
 }
 
-/** A journal that could not be recovered at all (its header is unreadable). */
-export interface UnrecoverableJournal {
+/** A journal that could not be read at all (its header is unreadable). */
+export interface UnreadableJournal {
   /** Recording id (the journal's file name without extension). */
   id: string;
   /** Why: `CORRUPT_JOURNAL` or `IO_ERROR`. */
@@ -50,10 +50,10 @@ export interface UnrecoverableJournal {
   remove(): Promise<void>;
 }
 
-/** Options of {@link recoverJournals}. */
-export interface RecoverOptions {
-  /** Called for each journal that cannot be recovered at all; its files are left in place. Default: none. */
-  onUnrecoverable?: (journal: UnrecoverableJournal) => void;
+/** Options of {@link readJournals}. */
+export interface ReadJournalsOptions {
+  /** Called for each journal that cannot be read at all; its files are left in place. Default: none. */
+  onUnreadable?: (journal: UnreadableJournal) => void;
 }
 
 const VERIFY_CHUNK = 1 << 20;
@@ -94,14 +94,15 @@ function corrupt(message: string, details: ConstructorParameters<typeof BufferEr
  * Finds every recording journaled in `spoolDir` (unfinished ones after a crash, and finished ones
  * not yet removed) and rebuilds each as a read-only {@link FrameBuffer} holding everything up to
  * its last flush, byte for byte. Damage is reported per recording in `errors` and the rest is kept:
- * data failing its checksum is replaced with silence (the timeline keeps its length); data whose
- * journal record is lost is kept unverified; a cut-short tail is dropped. Do not call it on a
- * directory where a live buffer of this process is writing. A missing directory yields `[]`.
+ * data failing its checksum reads as silence (the timeline keeps its length); data whose journal
+ * record is lost is kept unverified; a cut-short tail is dropped. It never writes to the files. Do
+ * not call it on a directory where a live buffer is writing (the result would be incomplete). A
+ * missing directory yields `[]`.
  */
-export async function recoverJournals(
+export async function readJournals(
   spoolDir: string,
-  options: RecoverOptions = {},
-): Promise<RecoveredJournal[]> {
+  options: ReadJournalsOptions = {},
+): Promise<JournalReading[]> {
   let names: string[];
   try {
     names = await readdir(spoolDir);
@@ -112,20 +113,20 @@ export async function recoverJournals(
       cause: e,
     });
   }
-  const out: RecoveredJournal[] = [];
+  const out: JournalReading[] = [];
   for (const name of names.filter((n) => n.endsWith('.journal')).sort()) {
     const id = name.slice(0, -'.journal'.length);
     try {
-      out.push(await recoverOne(spoolDir, id));
+      out.push(await readOne(spoolDir, id));
     } catch (e) {
       const error =
         e instanceof BufferError
           ? e
-          : new BufferError('IO_ERROR', `recovering ${name} failed`, {
+          : new BufferError('IO_ERROR', `reading ${name} failed`, {
               file: join(spoolDir, name),
               cause: e,
             });
-      options.onUnrecoverable?.({
+      options.onUnreadable?.({
         id,
         error,
         remove: async () => {
@@ -138,7 +139,7 @@ export async function recoverJournals(
   return out;
 }
 
-async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
+async function readOne(dir: string, id: string): Promise<JournalReading> {
   const journalPath = join(dir, journalFileName(id));
   const dataPath = join(dir, dataFileName(id));
   const { records, damaged } = parseJournal(await readFile(journalPath));
@@ -153,7 +154,7 @@ async function recoverOne(dir: string, id: string): Promise<RecoveredJournal> {
   const headerRecord = records.find((r) => r.type === RecordType.HEADER);
   if (headerRecord === undefined || !isHeader(headerRecord.value)) {
     throw corrupt(
-      `journal ${journalPath} has no readable header record (sample format, rate, channels): nothing can be recovered`,
+      `journal ${journalPath} has no readable header record (sample format, rate, channels): nothing can be read back`,
       {
         file: journalPath,
       },

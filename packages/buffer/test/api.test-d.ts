@@ -6,8 +6,8 @@ import type {
   FrameBuffer,
   FrameBufferOptions,
   Gap,
-  RecoveredJournal,
-  recoverJournals,
+  JournalReading,
+  readJournals,
 } from '../src/index.js';
 
 test('the FrameBuffer contract the recorder codes against', () => {
@@ -24,7 +24,7 @@ test('the FrameBuffer contract the recorder codes against', () => {
   expectTypeOf<FrameBuffer['cursor']>().returns.toEqualTypeOf<Cursor>();
   expectTypeOf<Cursor['read']>().returns.toEqualTypeOf<Promise<Uint8Array | null>>();
   expectTypeOf<FrameBufferOptions['memoryMs']>().toEqualTypeOf<number | undefined>();
-  expectTypeOf<typeof recoverJournals>().returns.toEqualTypeOf<Promise<RecoveredJournal[]>>();
-  expectTypeOf<RecoveredJournal['errors']>().toEqualTypeOf<BufferError[]>();
+  expectTypeOf<typeof readJournals>().returns.toEqualTypeOf<Promise<JournalReading[]>>();
+  expectTypeOf<JournalReading['errors']>().toEqualTypeOf<BufferError[]>();
   expectTypeOf<BufferError['code']>().toMatchTypeOf<string>();
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BYTES_PER_SAMPLE, concatBytes, SAMPLE_FORMATS, type SampleFormat } from '@audex/pcm';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { BufferError, FrameBuffer, recoverJournals } from '../src/index.js';
+import { BufferError, FrameBuffer, readJournals } from '../src/index.js';
 import { chunk, patternBytes, tempDir } from './helpers.js';
 
 let dir: string;
@@ -146,7 +146,7 @@ describe('FrameBuffer formats', () => {
       expect(await buffer.read(0, buffer.frameCount)).toEqual(all); // spans disk and RAM
       expect(await buffer.read(7000, 7680)).toEqual(all.subarray(7000 * bpf, 7680 * bpf)); // RAM only
       await buffer.end();
-      const [rec] = await recoverJournals(dir);
+      const [rec] = await readJournals(dir);
       expect(rec?.buffer.sampleFormat).toBe(format);
       expect(rec?.buffer.channels).toBe(channels);
       expect(await rec!.buffer.read(0, rec!.buffer.frameCount)).toEqual(all);
@@ -168,14 +168,14 @@ describe('FrameBuffer formats', () => {
     });
     buffer.append(chunk(0, 160, 2, T0));
     await buffer.end();
-    const [rec] = await recoverJournals(dir);
+    const [rec] = await readJournals(dir);
     expect(rec?.id).toBe('rec-1');
     expect(rec?.meta).toEqual(meta);
     expect(rec?.clean).toBe(true);
     expect(buffer.meta).toEqual(meta);
     await buffer.close();
     await rec!.remove();
-    expect(await recoverJournals(dir)).toEqual([]);
+    expect(await readJournals(dir)).toEqual([]);
   });
 });
 
@@ -211,7 +211,7 @@ describe('FrameBuffer bad input', () => {
     await expect(
       FrameBuffer.create({ ...base, meta: { big: 1n } as unknown as Record<string, unknown> }),
     ).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(await recoverJournals(dir)).toEqual([]);
+    expect(await readJournals(dir)).toEqual([]);
   });
 
   test('refuses a second buffer with the same id in the same spool directory', async () => {
@@ -282,7 +282,7 @@ describe('FrameBuffer bad input', () => {
     await expect(buffer.read(0, 10)).rejects.toMatchObject({ code: 'CLEARED' });
     expect(() => buffer.append(chunk(0, 1, 4, T0))).toThrow(expect.objectContaining({ code: 'CLEARED' }));
     expect(() => buffer.cursor()).toThrow(expect.objectContaining({ code: 'CLEARED' }));
-    expect(await recoverJournals(dir)).toEqual([]);
+    expect(await readJournals(dir)).toEqual([]);
   });
 
   test('appends after end fail with ENDED; reads still work', async () => {

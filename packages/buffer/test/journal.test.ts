@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { concatBytes } from '@audex/pcm';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { type BufferError, FrameBuffer, recoverJournals, type UnrecoverableJournal } from '../src/index.js';
+import { type BufferError, FrameBuffer, readJournals, type UnreadableJournal } from '../src/index.js';
 import { chunk, patternBytes, tempDir } from './helpers.js';
 
 let dir: string;
@@ -78,7 +78,7 @@ describe('crash recovery', () => {
       const id = `crash-${i}`;
       const durable = await runAndKill(id, delay);
       expect(durable).toBeGreaterThan(0);
-      const recovered = await recoverJournals(dir);
+      const recovered = await readJournals(dir);
       const rec = recovered.find((r) => r.id === id)!;
       expect(rec.errors).toEqual([]);
       expect(rec.clean).toBe(false);
@@ -107,7 +107,7 @@ describe('crash recovery', () => {
     buffer.append({ ...chunk(500, 600, BPF, T0 + 800), overflow: true }); // 300 ms lost
     buffer.append(chunk(1100, 1500, BPF, T0 + 1402));
     await buffer.flush();
-    const [rec] = await recoverJournals(dir);
+    const [rec] = await readJournals(dir);
     expect(rec!.buffer.gaps).toEqual(buffer.gaps);
     expect(rec!.buffer.overflowCount).toBe(1);
     expect(rec!.buffer.frameCount).toBe(buffer.frameCount);
@@ -133,7 +133,7 @@ describe('damaged journals', () => {
           const bytes = await readFile(file);
           for (const o of offsets) bytes[o] = bytes[o]! ^ 0x5a;
           await writeFile(file, bytes);
-          const rec = (await recoverJournals(dir)).find((r) => r.id === id)!;
+          const rec = (await readJournals(dir)).find((r) => r.id === id)!;
           expect(rec.errors.every((e) => e.code === 'CORRUPT_JOURNAL')).toBe(true);
           const ranges = damagedRanges(rec.errors);
           // Every flipped byte is inside a reported range; each range is one commit (100 frames).
@@ -164,7 +164,7 @@ describe('damaged journals', () => {
       fc.asyncProperty(fc.integer({ min: 200, max: size - 1 }), async (cutAt) => {
         const original = await readFile(path);
         await truncate(path, cutAt);
-        const [rec] = await recoverJournals(dir);
+        const [rec] = await readJournals(dir);
         expect(rec!.errors.length).toBeGreaterThanOrEqual(cutAt < size ? 1 : 0);
         expect(rec!.errors.some((e) => /cut short or torn/.test(e.message))).toBe(true);
         const n = rec!.buffer.frameCount;
@@ -192,7 +192,7 @@ describe('damaged journals', () => {
           const bytes = Buffer.from(original);
           for (const o of offsets) bytes[o] = bytes[o]! ^ 0xff;
           await writeFile(path, bytes);
-          const [rec] = await recoverJournals(dir);
+          const [rec] = await readJournals(dir);
           expect(rec!.errors.length).toBeGreaterThanOrEqual(1);
           expect(
             rec!.errors.every((e) => e.code === 'CORRUPT_JOURNAL' && e.message.startsWith('[audex/buffer] ')),
@@ -219,7 +219,7 @@ describe('damaged journals', () => {
     }
     expect(hits).toBe(3); // frames 0, 1000 and 2000: one anchor per second of audio
     await writeFile(path, bytes);
-    const [rec] = await recoverJournals(dir);
+    const [rec] = await readJournals(dir);
     expect(rec!.errors.filter((e) => /estimated/.test(e.message))).toEqual([]);
     expect(rec!.buffer.startTime).toBe(T0);
     expect(await rec!.buffer.read(0, 3000)).toEqual(all);
@@ -229,7 +229,7 @@ describe('damaged journals', () => {
   test('a data file cut short: the missing frames become silence and are reported', async () => {
     const all = await recording('short', 20);
     await truncate(join(dir, 'short.pcm'), 1234 * BPF);
-    const [rec] = await recoverJournals(dir);
+    const [rec] = await readJournals(dir);
     expect(rec!.buffer.frameCount).toBe(2000);
     expect(damagedRanges(rec!.errors)).toEqual([
       [1200, 1300],
@@ -248,14 +248,14 @@ describe('damaged journals', () => {
     const bytes = await readFile(path);
     bytes[20] = bytes[20]! ^ 0xff;
     await writeFile(path, bytes);
-    const failed: UnrecoverableJournal[] = [];
-    const recovered = await recoverJournals(dir, { onUnrecoverable: (j) => failed.push(j) });
+    const failed: UnreadableJournal[] = [];
+    const recovered = await readJournals(dir, { onUnreadable: (j) => failed.push(j) });
     expect(recovered.map((r) => r.id)).toEqual(['good']);
     expect(failed.map((f) => [f.id, f.error.code])).toEqual([['bad', 'CORRUPT_JOURNAL']]);
     expect(failed[0]!.error.message).toMatch(/no readable header record/);
     await failed[0]!.remove();
     await recovered[0]!.buffer.close();
-    expect((await recoverJournals(dir)).map((r) => r.id)).toEqual(['good']);
+    expect((await readJournals(dir)).map((r) => r.id)).toEqual(['good']);
   });
 
   test('random garbage as a journal is unrecoverable, never a crash', async () => {
@@ -265,9 +265,9 @@ describe('damaged journals', () => {
     );
     await writeFile(join(dir, 'noise.pcm'), new Uint8Array(10));
     const failed: string[] = [];
-    expect(await recoverJournals(dir, { onUnrecoverable: (j) => failed.push(j.error.code) })).toEqual([]);
+    expect(await readJournals(dir, { onUnreadable: (j) => failed.push(j.error.code) })).toEqual([]);
     expect(failed).toEqual(['CORRUPT_JOURNAL']);
-    expect(await recoverJournals(join(dir, 'missing'))).toEqual([]);
+    expect(await readJournals(join(dir, 'missing'))).toEqual([]);
   });
 });
 
@@ -315,7 +315,7 @@ describe('journal under interleaved appends, flushes and memory pressure', () =>
           await Promise.all(pending);
           await buffer.flush();
           await buffer.close();
-          const rec = (await recoverJournals(dir)).find((r) => r.id === id)!;
+          const rec = (await readJournals(dir)).find((r) => r.id === id)!;
           expect(rec.errors).toEqual([]);
           expect(rec.clean).toBe(true);
           expect(rec.buffer.frameCount).toBe(frame);

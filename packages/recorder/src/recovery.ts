@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type FrameBuffer, recoverJournals } from '@audex/buffer';
+import { type FrameBuffer, readJournals } from '@audex/buffer';
 import type { RecordingTimes } from './metadata.js';
 import { buildMetadata, recordingSpan } from './metadata.js';
 import type { RecorderSettings } from './options.js';
@@ -209,8 +209,8 @@ export class Spool {
     const out: RecoveredRecording[] = [];
     let complete = true;
     if (journalIds.some((id) => !stored.has(id))) {
-      const journals = await recoverJournals(dir, {
-        onUnrecoverable: (journal) => {
+      const journals = await readJournals(dir, {
+        onUnreadable: (journal) => {
           if (stored.has(journal.id)) return;
           complete = false;
           this.#report.warn({
