@@ -379,6 +379,9 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
     try {
       await recording.endCapture(this.#source);
     } catch (error) {
+      // The journal could not be finished, but what was captured is still readable: keep it for
+      // recover() like a failed upload, rather than leave it locked and forgotten.
+      this.#spool.keep(recording);
       this.#setStatus('initialized');
       throw error;
     }
