@@ -1,9 +1,11 @@
+// The capture flags of `record` and `stream` (--device is resolved in audio-source.ts): parsed from
+// text, checked with @audex/pcm's shape rules, turned into an AudioConfig.
 import {
   type AudioConfig,
   MAX_RATE,
   resolveAudioConfig,
-  SAMPLE_FORMATS,
   type SampleFormat,
+  sampleFormatProblem,
 } from '@audex/pcm';
 import { CliError } from './cli-error.js';
 import { parseTimeOffset } from './time-value.js';
@@ -45,16 +47,13 @@ function captureRate(value: string): number {
 
 /** Builds and validates the capture config (device resolved separately). Throws CliError on a bad value. */
 export function captureConfig(flags: CaptureFlags, inputDeviceIndex: number | null): AudioConfig {
-  const format = flags.sampleFormat;
-  if (format !== undefined && !(SAMPLE_FORMATS as readonly string[]).includes(format)) {
-    throw new CliError(
-      'BAD_FORMAT',
-      `capture format "${format}" is not supported; use one of ${SAMPLE_FORMATS.join(', ')}`,
-    );
-  }
+  const sampleFormat = flags.sampleFormat;
+  const problem =
+    sampleFormat === undefined ? undefined : sampleFormatProblem(sampleFormat, '--sample-format');
+  if (problem) throw new CliError('BAD_FORMAT', problem);
   const partial: Partial<AudioConfig> = {
     inputDeviceIndex,
-    ...(format !== undefined ? { sampleFormat: format as SampleFormat } : {}),
+    ...(sampleFormat !== undefined ? { sampleFormat: sampleFormat as SampleFormat } : {}),
     ...(flags.rate !== undefined ? { rate: captureRate(flags.rate) } : {}),
     ...(flags.channels !== undefined ? { channels: positiveInteger(flags.channels, '--channels') } : {}),
   };

@@ -163,7 +163,10 @@ describe('audex with the virtual microphone', () => {
   test.each([
     ['record --device 999 --duration 1', /--device 999 is not an input device; available: /],
     ['record --device no-such-mic --duration 1', /--device "no-such-mic" matches no input device/],
-    ['record --sample-format int12 --duration 1', /capture format "int12" is not supported; use one of int8/],
+    [
+      'record --sample-format int12 --duration 1',
+      /--sample-format "int12" is not a supported sample format; allowed: int8/,
+    ],
     ['stream --format flac --duration 1', /--format "flac" is not available; use one of .*mp3/],
     ['record --rate fast', /--rate "fast" is not a positive whole number/],
     ['record --duration forever', /--duration "forever" is not a time/],

@@ -73,7 +73,10 @@ describe('capture flags', () => {
     });
   });
   test.each([
-    [{ sampleFormat: 'int12' }, /capture format "int12" is not supported/],
+    [
+      { sampleFormat: 'int12' },
+      /--sample-format "int12" is not a supported sample format; allowed: int8, int16/,
+    ],
     [{ rate: '44.1' }, /--rate "44.1" is not a positive whole number/],
     [{ rate: '100' }, /--rate 100 is out of range; use 8000 to/],
     [{ channels: '0' }, /--channels "0" is not a positive whole number/],
