@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AudioSource } from '@audex/capture';
@@ -148,6 +148,13 @@ describe('the spool lock decides what recovery may take', () => {
     lock(process.ppid, hostname(), bootId); // another live process
     expect(await recoverWith()).toEqual([]);
     lock(process.pid, hostname(), 'an-earlier-boot'); // the same pid before a reboot: dead
+    // A claim a crash interrupted (staging name, lock only) is cleaned up with it.
+    const staging = join(rig.spoolDir, 'recordings', '.interrupted.claiming');
+    mkdirSync(staging);
+    writeFileSync(
+      join(staging, 'lock.json'),
+      JSON.stringify({ pid: process.pid, host: hostname(), boot: 'old' }),
+    );
     expect(await recoverWith()).toEqual([key]);
     expect(spoolRecordings(rig.spoolDir)).toEqual([]);
     expect(wavData(await store.download(key)).data.byteLength).toBe(3200 * 2);
