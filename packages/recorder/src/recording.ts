@@ -85,13 +85,11 @@ export class Recording {
   readonly buffer: FrameBuffer;
   /** When capture was requested and when it stopped. */
   readonly times: RecordingTimes;
-  /** Metadata of the last upload attempt (kept for recover() after a failed stop()). */
-  metadata: RecordingMetadata | undefined;
-  /** Set once a store has the recording. */
-  stored = false;
   readonly #settings: RecorderSettings;
   readonly #report: Reporter;
   #captureEnded = false;
+  #metadata: RecordingMetadata | undefined;
+  #stored = false;
   /** The buffer's end(), once called (a source failure ends it before stop()). */
   #ending: Promise<void> | undefined;
 
@@ -145,6 +143,27 @@ export class Recording {
       );
     }
     return new Recording(id, key, buffer, requestedAt, settings, report);
+  }
+
+  /** Metadata of the last upload attempt (kept for recover() after a failed stop()). */
+  get metadata(): RecordingMetadata | undefined {
+    return this.#metadata;
+  }
+
+  /** True once a store has the recording. */
+  get stored(): boolean {
+    return this.#stored;
+  }
+
+  /** Notes an upload attempt with `metadata`. */
+  uploading(metadata: RecordingMetadata): void {
+    this.#metadata = metadata;
+  }
+
+  /** Notes that a store has the recording, with the metadata it stored. */
+  storedWith(metadata: RecordingMetadata): void {
+    this.#metadata = metadata;
+    this.#stored = true;
   }
 
   /** True from `startCapture()` until capture ends (stop, or the source failed). */

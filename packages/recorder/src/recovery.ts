@@ -117,9 +117,8 @@ export class Spool {
    * @throws {RecorderError} `UPLOAD_FAILED` (from the Uploader).
    */
   async save(recording: Recording, metadata = recording.metadataNow()): Promise<void> {
-    recording.metadata = metadata;
-    recording.metadata = await this.#uploader.upload(recording.buffer, recording.key, metadata);
-    recording.stored = true;
+    recording.uploading(metadata);
+    recording.storedWith(await this.#uploader.upload(recording.buffer, recording.key, metadata));
     this.#pending.delete(recording.id);
     await writeFile(this.#storedMarker(recording.buffer), recording.key);
   }
