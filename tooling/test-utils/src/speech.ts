@@ -137,6 +137,7 @@ export async function writePinkNoise(
   const raw = `${file}.f32`;
   await run('sox', [
     '-V1',
+    '-R',
     '-n',
     '-r',
     String(rate),
