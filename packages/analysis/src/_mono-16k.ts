@@ -1,6 +1,7 @@
 // Prepares PCM for the voice model: mixes interleaved float samples to mono (the mean of the
 // channels) and resamples to 16 kHz with the Speex resampler (SpeexDSP compiled to WASM, quality 6:
 // band-limited, about 1 ms of delay, which `skip_zeros` removes so output sample n is input time n/16000 s).
+/// <reference path="./_speex-resampler-wasm.d.ts" />
 
 /** The rate the voice model runs at. */
 export const MODEL_RATE = 16_000;

@@ -14,6 +14,7 @@ export {
   detectSpeech,
   type OnnxRuntime,
   type ResolvedVadOptions,
+  resolveVadOptions,
   type SileroModel,
   type SpeechEvent,
   type SpeechRegion,

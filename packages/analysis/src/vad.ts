@@ -63,7 +63,14 @@ export interface VoiceDetector {
   readonly processedMs: number;
 }
 
-function resolveOptions(options: VadOptions): ResolvedVadOptions {
+/**
+ * Fills in the defaults of {@link VadOptions} and checks every field.
+ * @throws {AnalysisError} `INVALID_OPTIONS` naming the field and its allowed range.
+ */
+export function resolveVadOptions(options: VadOptions = {}): ResolvedVadOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new AnalysisError('INVALID_OPTIONS', `VAD options must be an object, got ${String(options)}`);
+  }
   const d = DEFAULT_VAD_OPTIONS;
   const out = {
     threshold: options.threshold ?? d.threshold,
@@ -201,7 +208,7 @@ class Detector implements VoiceDetector {
  */
 export async function createVoiceDetector(shape: PcmShape, options: VadOptions = {}): Promise<VoiceDetector> {
   const s = checkShape(shape);
-  const resolved = resolveOptions(options ?? {});
+  const resolved = resolveVadOptions(options ?? {});
   const [prepare, model] = await Promise.all([
     Mono16k.create(s.rate, s.channels),
     SileroStream.open(resolved.model, options?.onnxRuntime),

@@ -19,6 +19,7 @@
  * - `ENCODE_FAILED`: a codec (or the PCM transform) threw while encoding a `stream()` or `segment()`.
  * - `TIMEOUT`: `entersState()` gave up waiting for a status.
  * - `ABORTED`: `entersState()` was aborted by its signal.
+ * - `ANALYSIS_FAILED`: the voice activity model (option `vad`) could not be loaded at `start()`.
  */
 export type RecorderErrorCode =
   | 'INVALID_CONFIG'
@@ -37,7 +38,8 @@ export type RecorderErrorCode =
   | 'STREAM_FAILED'
   | 'ENCODE_FAILED'
   | 'TIMEOUT'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'ANALYSIS_FAILED';
 
 /**
  * Everything `AudioRecorder` rejects or reports. The message starts with `[audex/recorder]`, names

@@ -1,4 +1,5 @@
 // The public entry of @audex/recorder: a named list of what it exports.
+export type { SpeechRegion, VadOptions } from '@audex/analysis';
 export type { AudioSource, InputDevice } from '@audex/capture';
 // The vocabulary a recorder user needs, re-exported so the facade alone is enough to get started.
 export {
@@ -30,6 +31,9 @@ export type {
   RecordingMetadata,
   RecoveredRecording,
   SegmentOptions,
+  SpeechEndEvent,
+  SpeechMetadata,
+  SpeechStartEvent,
   StateChange,
   StopOptions,
   StreamOptions,

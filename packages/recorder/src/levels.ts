@@ -8,7 +8,7 @@ export function measureLevels(
   sampleFormat: SampleFormat,
   channels: number,
   time: number,
-): LevelEvent {
+): Omit<LevelEvent, 'momentaryLufs'> {
   const samples = toFloat32(data, sampleFormat);
   const frames = Math.floor(samples.length / channels);
   const peak = new Array<number>(channels).fill(0);

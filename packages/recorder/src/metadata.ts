@@ -1,12 +1,20 @@
 // The metadata stored with a recording (the reference's keys plus loss accounting) and its wall-clock span.
 import type { FrameBuffer } from '@audex/buffer';
-import type { GapMetadata, RecordingMetadata } from './types.js';
+import type { AnalysisFacts } from './analysis.js';
+import type { GapMetadata, RecordingMetadata, SpeechMetadata } from './types.js';
 
 /**
  * Gaps listed in metadata. S3 allows 2 KB of user metadata per object, so a long list is cut here;
  * `gap_count` and `gap_frames` always hold the totals.
  */
 export const MAX_LISTED_GAPS = 8;
+
+/**
+ * Speech regions are listed while the metadata's JSON stays within this many bytes: S3's 2 KB of
+ * user metadata hold about 1500 bytes of JSON once encoded. `speech_count` and `speech_ms` always
+ * hold the totals.
+ */
+export const MAX_METADATA_JSON_BYTES = 1400;
 
 /** Wall-clock facts the buffer cannot know. */
 export interface RecordingTimes {
@@ -27,7 +35,7 @@ export function recordingSpan(buffer: FrameBuffer, times: RecordingTimes): { sta
 export function buildMetadata(
   buffer: FrameBuffer,
   times: RecordingTimes,
-  extra: { recovered?: boolean; listGaps?: boolean } = {},
+  extra: { recovered?: boolean; listGaps?: boolean; analysis?: AnalysisFacts | undefined } = {},
 ): RecordingMetadata {
   const { start, end } = recordingSpan(buffer, times);
   const rate = buffer.rate;
@@ -58,7 +66,32 @@ export function buildMetadata(
     wall_clock_ms: round3(Math.max(0, times.stoppedAt - times.requestedAt)),
   };
   if (extra.recovered) metadata.recovered = true;
+  if (extra.analysis) addAnalysis(metadata, extra.analysis);
   return metadata;
+}
+
+/** Adds loudness and (with `vad`) speech regions, listing as many regions as fit the budget. */
+export function addAnalysis(metadata: RecordingMetadata, facts: AnalysisFacts): void {
+  const { loudness, speech } = facts;
+  const finite = (v: number) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+  metadata.loudness_lufs = finite(loudness.integratedLufs);
+  metadata.loudness_range_lu = Math.round(loudness.loudnessRangeLu * 100) / 100;
+  metadata.true_peak_dbtp = finite(loudness.truePeakDbtp);
+  if (!speech) return;
+  let total = 0;
+  for (const r of speech) total += r.endMs - r.startMs;
+  metadata.speech_count = speech.length;
+  metadata.speech_ms = Math.round(total);
+  const listed: SpeechMetadata[] = [];
+  metadata.speech = listed;
+  let bytes = Buffer.byteLength(JSON.stringify(metadata));
+  for (const r of speech) {
+    const entry = { start_ms: Math.round(r.startMs), end_ms: Math.round(r.endMs) };
+    const more = Buffer.byteLength(JSON.stringify(entry)) + 1;
+    if (bytes + more > MAX_METADATA_JSON_BYTES) break;
+    listed.push(entry);
+    bytes += more;
+  }
 }
 
 function round3(value: number): number {

@@ -3,6 +3,7 @@
 // where they are used (`stream()`/`segment()` in output.ts, `stop()` in audio-recorder.ts).
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { AnalysisError, type ResolvedVadOptions, resolveVadOptions } from '@audex/analysis';
 import type { AudioSource } from '@audex/capture';
 import { type AudioConfig, type AudioConfigInput, PcmError, resolveAudioConfig } from '@audex/pcm';
 import type { Store } from '@audex/store';
@@ -31,6 +32,8 @@ export interface RecorderSettings {
   readonly recoverOnInit: boolean;
   /** Where the recorder logs (silent by default). */
   readonly logger: RecorderLogger;
+  /** Voice activity settings, or `undefined` when `vad` is off. */
+  readonly vad: ResolvedVadOptions | undefined;
 }
 
 /** The logger used when none is given. */
@@ -139,6 +142,21 @@ export function resolveSettings(
       { field: 'recoverOnInit' },
     );
   }
+  let vad: ResolvedVadOptions | undefined;
+  const vadOption = options.vad ?? false;
+  if (typeof vadOption === 'boolean') vad = vadOption ? resolveVadOptions({}) : undefined;
+  else {
+    try {
+      vad = resolveVadOptions(vadOption);
+    } catch (error) {
+      if (!(error instanceof AnalysisError)) throw error;
+      throw new RecorderError(
+        'INVALID_OPTIONS',
+        `vad must be true, false or VAD settings: ${error.message.replace(/^\[audex\/analysis\] /, '')}`,
+        { field: error.field ? `vad.${error.field}` : 'vad', cause: error },
+      );
+    }
+  }
   return Object.freeze({
     store,
     config: Object.freeze({ ...audioConfig }),
@@ -150,5 +168,6 @@ export function resolveSettings(
     retryDelayMs: number('retryDelayMs', 500, 0, 60_000, false),
     recoverOnInit,
     logger,
+    vad,
   });
 }

@@ -2,8 +2,9 @@
 // options, finds where a stream starts and which frames a time range covers, and hands the PCM to
 // the codec (output-format.ts picks and wraps the codec; encoded-stream.ts runs one live stream).
 // Across rotated files or reconnect gaps nothing changes here: both keep one timeline per recording.
+import { AnalysisError, normalizeLoudness } from '@audex/analysis';
 import type { FrameBuffer } from '@audex/buffer';
-import { type AudioConfig, concatBytes } from '@audex/pcm';
+import { type AudioConfig, bytesPerFrame, concatBytes } from '@audex/pcm';
 import { encodedStream, standaloneFiles } from './encoded-stream.js';
 import { describeValue, RecorderError } from './errors.js';
 import { createOutputPipeline, encoding, resolveOutput } from './output-format.js';
@@ -166,9 +167,11 @@ export async function cutSegment(
       message: `[audex/recorder] segment ${iso(startMs)} – ${iso(endMs)} clamped to the recording: ${iso(from)} – ${iso(to)}`,
     });
   }
+  const analysis = analysisOptions(options ?? {}, recording!);
   let data: Uint8Array;
+  let first: number;
   try {
-    ({ data } = await buffer.readTimeRange(from, to));
+    ({ data, startFrame: first } = await buffer.readTimeRange(from, to));
   } catch (error) {
     if ((error as { code?: string }).code === 'CLEARED') {
       throw new RecorderError('NO_RECORDING', 'the recording was cleared while segment() read it', {
@@ -179,7 +182,82 @@ export async function cutSegment(
       cause: error,
     });
   }
+  if (analysis.speech) data = speechOnly(data, first, recording!, config);
+  if (analysis.normalize) data = normalized(data, config, analysis.normalize);
   const totalFrames = data.byteLength / buffer.bytesPerFrame;
   const pipeline = createOutputPipeline(config, spec, totalFrames);
   return encoding(spec, () => concatBytes([pipeline.write(data), pipeline.end()]));
+}
+
+/** The analysis options of `segment()`, checked. */
+function analysisOptions(
+  options: SegmentOptions,
+  recording: Recording,
+): { speech: boolean; normalize: { targetLufs?: number; truePeakDbtp?: number } | undefined } {
+  const { speech = false, normalize = false } = options;
+  if (typeof speech !== 'boolean') {
+    throw new RecorderError('INVALID_OPTIONS', `speech must be a boolean, got ${describeValue(speech)}`, {
+      field: 'speech',
+    });
+  }
+  if (speech && !recording.analysis.detectsSpeech) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      'speech: true needs voice activity detection: create the recorder with the vad option',
+      { field: 'speech' },
+    );
+  }
+  if (typeof normalize !== 'boolean' && (normalize === null || typeof normalize !== 'object')) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `normalize must be a boolean or { targetLufs, truePeakDbtp }, got ${describeValue(normalize)}`,
+      { field: 'normalize' },
+    );
+  }
+  return { speech, normalize: normalize === true ? {} : normalize === false ? undefined : normalize };
+}
+
+/** The frames of `data` (starting at frame `first`) inside the recording's speech regions, joined. */
+function speechOnly(
+  data: Uint8Array,
+  first: number,
+  recording: Recording,
+  config: Readonly<AudioConfig>,
+): Uint8Array {
+  const frameBytes = bytesPerFrame(config.sampleFormat, config.channels);
+  const last = first + data.byteLength / frameBytes;
+  const pieces: Uint8Array[] = [];
+  for (const region of recording.analysis.speech) {
+    const from = Math.max(first, Math.round((region.startMs * config.rate) / 1000));
+    const to = Math.min(last, Math.round((region.endMs * config.rate) / 1000));
+    if (to > from) pieces.push(data.subarray((from - first) * frameBytes, (to - first) * frameBytes));
+  }
+  if (pieces.length === 0) {
+    throw new RecorderError('OUT_OF_RANGE', 'segment() with speech: true found no speech in the range', {
+      field: 'speech',
+    });
+  }
+  return concatBytes(pieces);
+}
+
+function normalized(
+  data: Uint8Array,
+  config: Readonly<AudioConfig>,
+  target: { targetLufs?: number; truePeakDbtp?: number },
+): Uint8Array {
+  try {
+    return normalizeLoudness(data, config, target).pcm;
+  } catch (error) {
+    if (error instanceof AnalysisError && error.code === 'INVALID_OPTIONS') {
+      throw new RecorderError(
+        'INVALID_OPTIONS',
+        `normalize: ${error.message.replace(/^\[audex\/analysis\] /, '')}`,
+        {
+          field: error.field ? `normalize.${error.field}` : 'normalize',
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
 }

@@ -10,6 +10,7 @@ import { FrameBuffer } from '@audex/buffer';
 import type { AudioSource } from '@audex/capture';
 import type { CapturedChunk } from '@audex/pcm';
 import type { Store } from '@audex/store';
+import { type AnalysisFacts, RecordingAnalysis } from './analysis.js';
 import { describeValue, RecorderError } from './errors.js';
 import { measureLevels } from './levels.js';
 import { buildMetadata, type RecordingTimes, recordingSpan } from './metadata.js';
@@ -85,6 +86,10 @@ export class Recording {
   readonly buffer: FrameBuffer;
   /** When capture was requested and when it stopped. */
   readonly times: RecordingTimes;
+  /** Loudness and speech regions, metered as the audio arrives. */
+  readonly analysis: RecordingAnalysis;
+  /** What analysis found, once capture has ended. */
+  #facts: AnalysisFacts | undefined;
   readonly #settings: RecorderSettings;
   readonly #report: Reporter;
   #captureEnded = false;
@@ -100,7 +105,9 @@ export class Recording {
     requestedAt: number,
     settings: RecorderSettings,
     report: Reporter,
+    analysis: RecordingAnalysis,
   ) {
+    this.analysis = analysis;
     this.id = id;
     this.key = key;
     this.buffer = buffer;
@@ -121,6 +128,13 @@ export class Recording {
     const { id, key, place } = params;
     const requestedAt = Date.now();
     const facts: JournalFacts = { key, requestedAt };
+    let analysis: RecordingAnalysis;
+    try {
+      analysis = await RecordingAnalysis.create(key, settings.config, settings.vad, report);
+    } catch (error) {
+      await place.remove().catch(() => {});
+      throw error;
+    }
     let buffer: FrameBuffer;
     try {
       buffer = await FrameBuffer.create({
@@ -142,7 +156,7 @@ export class Recording {
         { key, cause: error },
       );
     }
-    return new Recording(id, key, buffer, requestedAt, settings, report);
+    return new Recording(id, key, buffer, requestedAt, settings, report, analysis);
   }
 
   /** Metadata of the last upload attempt (kept for recover() after a failed stop()). */
@@ -213,6 +227,7 @@ export class Recording {
     try {
       this.#ending ??= this.buffer.end();
       await this.#ending;
+      this.#facts ??= await this.analysis.finish();
     } catch (error) {
       throw new RecorderError(
         'UPLOAD_FAILED',
@@ -224,7 +239,7 @@ export class Recording {
 
   /** The metadata to store with this recording now. */
   metadataNow(extra: { recovered?: boolean } = {}): RecordingMetadata {
-    return buildMetadata(this.buffer, this.times, extra);
+    return buildMetadata(this.buffer, this.times, { ...extra, analysis: this.#facts });
   }
 
   /** The stored recording as `stop()` returns it; `frames` holds its raw PCM when `returnPcm`. */
@@ -257,6 +272,7 @@ export class Recording {
       return;
     }
     const newGap = buffer.gaps.length > gapsBefore ? buffer.gaps[buffer.gaps.length - 1] : undefined;
+    this.analysis.write(chunk.data, newGap?.frames ?? 0);
     if (chunk.overflow || newGap) {
       this.#report.emit('overflow', {
         reason: chunk.overflow ? 'device' : 'gap',
@@ -267,7 +283,10 @@ export class Recording {
     }
     if (this.#report.listens('level')) {
       const { sampleFormat, channels } = this.#settings.config;
-      this.#report.emit('level', measureLevels(chunk.data, sampleFormat, channels, chunk.time));
+      this.#report.emit('level', {
+        ...measureLevels(chunk.data, sampleFormat, channels, chunk.time),
+        momentaryLufs: this.analysis.momentaryLufs,
+      });
     }
   }
 

@@ -1,4 +1,5 @@
 // The recorder's public types: options, statuses, events, the stored segment and its metadata.
+import type { VadOptions } from '@audex/analysis';
 import type { AudioSource } from '@audex/capture';
 import type { SampleFormat } from '@audex/pcm';
 import type { RecorderError } from './errors.js';
@@ -56,6 +57,13 @@ export interface AudioRecorderOptions {
   retryDelayMs?: number;
   /** Whether `init()` recovers and uploads unfinished recordings found in `spoolDir`. Default `true`. */
   recoverOnInit?: boolean;
+  /**
+   * Voice activity detection (Silero VAD), off by default. `true` or settings (`threshold`,
+   * `minSpeechMs`, `minSilenceMs`, `padMs`, `model`; see `VadOptions` of `@audex/analysis`): speech
+   * regions go into the stored metadata (`speech`, `speech_count`, `speech_ms`) and
+   * `speechStart`/`speechEnd` events fire live. The stored audio is untouched.
+   */
+  vad?: boolean | VadOptions;
 }
 
 /** Where a {@link StreamOptions.from | stream} starts. */
@@ -107,6 +115,17 @@ export interface SegmentOptions extends OutputOptions {
    * which returns one complete file.
    */
   format?: string;
+  /**
+   * Loudness-normalise the segment: `true` for EBU R128 (-23 LUFS, -1 dBTP) or a target and
+   * true-peak ceiling. Peaks that the gain would push over the ceiling are limited (at most 12 dB).
+   */
+  normalize?: boolean | { targetLufs?: number; truePeakDbtp?: number };
+  /**
+   * Keep only speech: the parts of the range inside the recording's speech regions (option `vad`),
+   * joined in order. A range without speech is an `OUT_OF_RANGE` error; without `vad` an
+   * `INVALID_OPTIONS` error.
+   */
+  speech?: boolean;
 }
 
 /** Options of `AudioRecorder.stop()`. */
@@ -186,6 +205,21 @@ export interface RecordingMetadata {
   wall_clock_ms: number;
   /** Present and `true` on recordings saved by crash recovery. */
   recovered?: boolean;
+  /** EBU R128 integrated loudness in LUFS; `null` for silence. */
+  loudness_lufs?: number | null;
+  /** EBU R128 loudness range in LU. */
+  loudness_range_lu?: number;
+  /** True peak over all channels in dBTP; `null` for silence. */
+  true_peak_dbtp?: number | null;
+  /**
+   * Speech regions (option `vad`), as many as fit S3's 2 KB of metadata; `speech_count` and
+   * `speech_ms` always hold the totals.
+   */
+  speech?: SpeechMetadata[];
+  /** Number of speech regions (all of them, listed or not). */
+  speech_count?: number;
+  /** Total length of the speech regions, ms. */
+  speech_ms?: number;
 }
 
 /** Peak and RMS level of one captured chunk, per channel, linear in [0, 1] (full scale = 1). */
@@ -198,6 +232,41 @@ export interface LevelEvent {
   peak: number[];
   /** Root mean square per channel. */
   rms: number[];
+  /**
+   * EBU R128 momentary loudness of the recording's last 400 ms, in LUFS (updated every 100 ms;
+   * `-Infinity` during the first 400 ms and in silence).
+   */
+  momentaryLufs: number;
+}
+
+/** Speech began (option `vad`): fired about `minSpeechMs` after the onset. */
+export interface SpeechStartEvent {
+  /** The recording's key. */
+  key: string;
+  /** Start of the region, ms from the recording's first frame (pre-roll included). */
+  startMs: number;
+  /** Recording time at which it was decided, ms from the first frame. */
+  atMs: number;
+}
+
+/** Speech ended (option `vad`): fired about `minSilenceMs` after the last speech, or at `stop()`. */
+export interface SpeechEndEvent {
+  /** The recording's key. */
+  key: string;
+  /** Start of the region, ms from the recording's first frame (pre-roll included). */
+  startMs: number;
+  /** End of the region, ms from the recording's first frame (hang-over included). */
+  endMs: number;
+  /** Recording time at which it was decided, ms from the first frame. */
+  atMs: number;
+}
+
+/** A speech region in stored metadata, ms from the recording's first frame. */
+export interface SpeechMetadata {
+  /** Start, ms (pre-roll included). */
+  start_ms: number;
+  /** End, ms (hang-over included). */
+  end_ms: number;
 }
 
 /** Lost input: the device flagged an overflow, or a chunk arrived later than its samples allow. */
@@ -220,7 +289,8 @@ export type RecorderWarningCode =
   | 'SOURCE_STOP_FAILED'
   | 'RECOVERY_DAMAGED'
   | 'RECOVERY_SKIPPED'
-  | 'BAD_CHUNK';
+  | 'BAD_CHUNK'
+  | 'ANALYSIS_FAILED';
 
 /** Something the recorder handled but an app may want to show or log. */
 export interface RecorderWarning {
@@ -270,6 +340,10 @@ export interface RecorderEvents {
   recovered: [recording: RecoveredRecording];
   /** Something handled that an app may want to show. */
   warning: [warning: RecorderWarning];
+  /** Speech began in the running recording (option `vad`). */
+  speechStart: [event: SpeechStartEvent];
+  /** Speech ended in the running recording (option `vad`). */
+  speechEnd: [event: SpeechEndEvent];
   /** A recording was uploaded (by `stop()`). */
   stored: [segment: { key: string; metadata: RecordingMetadata }];
 }

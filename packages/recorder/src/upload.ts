@@ -82,8 +82,8 @@ export class Uploader {
       } catch (error) {
         lastError = error;
         const code = storeCode(error);
-        if (code === 'METADATA_TOO_LARGE' && meta.gaps.length > 0) {
-          meta = { ...meta, gaps: [] };
+        if (code === 'METADATA_TOO_LARGE' && (meta.gaps.length > 0 || (meta.speech?.length ?? 0) > 0)) {
+          meta = { ...meta, gaps: [], ...(meta.speech ? { speech: [] } : {}) };
           attempt--;
           continue;
         }
