@@ -263,8 +263,13 @@ export class CaptureSession {
   /** Takes what the ring holds and asks to be woken once the pending chunk can be completed. */
   #read(): void {
     if (!this.#stream) return;
-    const chunkFrames = this.#spec.chunk - this.#pendingBytes / this.#frameBytes;
-    const next = this.#phase === 'draining' ? Math.max(1, this.#endFrame - this.#received) : chunkFrames;
+    // wake once the frames that complete the pending chunk are in (after any still to be cut
+    // before the first delivered frame), or, draining, the frames up to the stop frame
+    const toCut = Math.max(0, this.#firstFrame - this.#received);
+    const next =
+      this.#phase === 'draining'
+        ? Math.max(1, this.#endFrame - this.#received)
+        : toCut + this.#spec.chunk - this.#pendingBytes / this.#frameBytes;
     const r = this.#stream.read(next);
     this.#observe(r);
     this.#consume(r);
