@@ -105,6 +105,12 @@ export function buildProgram(): Command {
     .option('--from <time>', 'start of the range, from the recording start (12.5, 1500ms, 1:02.5)')
     .option('--to <time>', 'end of the range, from the recording start')
     .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option(
+      '--speech [mode]',
+      'only the speech: joined (default), or "split" for one file per region (-o NAME.EXT gives NAME-1.EXT, …)',
+    )
+    .option('--normalize [lufs]', 'normalise loudness to this target in LUFS (default -23, EBU R128)')
+    .option('--true-peak <dbtp>', 'true-peak ceiling for --normalize in dBTP (default -1)')
     .action((key, opts) => import('./commands/get.js').then((m) => m.getCommand(key, opts)));
 
   storeFlags(program.command('rm').description('delete recordings').argument('<key...>', 'keys to delete'))

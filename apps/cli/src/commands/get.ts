@@ -4,6 +4,7 @@ import { CodecError, encodeRange, type HeaderPatch, listFormats } from '@audex/c
 import { CliError } from '../cli-error.js';
 import { openStore, type StoreFlags } from '../store-options.js';
 import { parseTimeOffset } from '../time-value.js';
+import { getAnalysed, parseNormalizeFlags, parseSpeechFlag } from './get-analysis.js';
 
 /** Flags of `audex get`. */
 export interface GetFlags extends StoreFlags {
@@ -15,6 +16,12 @@ export interface GetFlags extends StoreFlags {
   to?: string;
   /** Output file; default stdout. */
   output?: string;
+  /** Only the speech: `true`/`'join'` joined, `'split'` one file per region (see get-analysis.ts). */
+  speech?: string | boolean;
+  /** Loudness-normalise: `true` for -23 LUFS or a target in LUFS. */
+  normalize?: string | boolean;
+  /** True-peak ceiling for --normalize, dBTP (default -1). */
+  truePeak?: string;
 }
 
 /** The format a key is stored in, from its extension. */
@@ -45,6 +52,8 @@ export async function getCommand(key: string, flags: GetFlags): Promise<void> {
   }
   const from = flags.from === undefined ? undefined : parseTimeOffset(flags.from, '--from');
   const to = flags.to === undefined ? undefined : parseTimeOffset(flags.to, '--to');
+  const speech = parseSpeechFlag(flags.speech);
+  const normalize = parseNormalizeFlags(flags.normalize, flags.truePeak);
   if (from !== undefined && to !== undefined && to <= from) {
     throw new CliError('BAD_RANGE', `--to ${flags.to} must be after --from ${flags.from}`);
   }
@@ -57,6 +66,19 @@ export async function getCommand(key: string, flags: GetFlags): Promise<void> {
   const store = await openStore(flags);
   const source = storedFormat(key);
   const target = flags.format ?? source;
+  if (speech || normalize) {
+    await getAnalysed(key, {
+      ...flags,
+      sourceFormat: source,
+      format: target,
+      from,
+      to,
+      speech,
+      normalize,
+      output: flags.output,
+    });
+    return;
+  }
   let chunks: AsyncIterable<Uint8Array>;
   let headerPatches: () => HeaderPatch[] = () => [];
   if (target === source && from === undefined && to === undefined) {

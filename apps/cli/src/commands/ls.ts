@@ -14,13 +14,17 @@ export interface ListedRecording {
   startedAt: string | null;
   sampleRate: number | null;
   channels: number | null;
+  /** EBU R128 integrated loudness in LUFS (stored by the recorder), null when unknown or silent. */
+  loudnessLufs: number | null;
+  /** Speech regions found (recorded with voice activity detection), null when not analysed. */
+  speechCount: number | null;
 }
 
 function asNumber(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-/** `audex ls [PREFIX]`: lists stored keys with duration, start time, rate and channels. */
+/** `audex ls [PREFIX]`: lists stored keys with duration, start time, rate, channels, loudness (LUFS) and speech regions. */
 export async function lsCommand(prefix: string | undefined, flags: LsFlags): Promise<void> {
   const store = await openStore(flags);
   const items: ListedRecording[] = [];
@@ -33,6 +37,8 @@ export async function lsCommand(prefix: string | undefined, flags: LsFlags): Pro
         startedAt: typeof meta.started_at === 'string' ? meta.started_at : null,
         sampleRate: asNumber(meta.sample_rate),
         channels: asNumber(meta.channels),
+        loudnessLufs: asNumber(meta.loudness_lufs),
+        speechCount: asNumber(meta.speech_count),
       });
     }
   }
@@ -50,6 +56,10 @@ export async function lsCommand(prefix: string | undefined, flags: LsFlags): Pro
     r.startedAt ?? '-',
     r.sampleRate === null ? '-' : `${r.sampleRate} Hz`,
     r.channels === null ? '-' : String(r.channels),
+    r.loudnessLufs === null ? '-' : r.loudnessLufs.toFixed(1),
+    r.speechCount === null ? '-' : String(r.speechCount),
   ]);
-  process.stdout.write(`${formatTable(['KEY', 'DURATION', 'STARTED', 'RATE', 'CH'], rows)}\n`);
+  process.stdout.write(
+    `${formatTable(['KEY', 'DURATION', 'STARTED', 'RATE', 'CH', 'LUFS', 'SPEECH'], rows)}\n`,
+  );
 }

@@ -1,5 +1,6 @@
 // The web demo's page script: device picker, start/stop, live meter and scrolling waveform over the
 // `/live` WebSocket, and the list of recordings with playback, downloads and range picking.
+import { type AnalysisInfo, drawSpeechBand, liveLoudnessText, loudnessText, speechText } from './speech.js';
 
 interface InputDevice {
   index: number;
@@ -10,7 +11,7 @@ interface InputDevice {
   isDefault: boolean;
 }
 
-interface RecordingInfo {
+interface RecordingInfo extends AnalysisInfo {
   key: string;
   durationMs: number | null;
   startedAt: string | null;
@@ -26,7 +27,7 @@ interface Peaks {
 
 type LiveMessage =
   | { type: 'state'; recording: boolean; key: string | null; startedAt: number | null; device: number | null }
-  | { type: 'level'; peak: number; rms: number; elapsedMs: number }
+  | { type: 'level'; peak: number; rms: number; lufs: number | null; elapsedMs: number }
   | { type: 'wave'; min: number[]; max: number[] }
   | { type: 'saved'; key: string; durationMs: number }
   | { type: 'error'; message: string };
@@ -46,6 +47,7 @@ const levelMeter = byId<HTMLMeterElement>('level');
 const levelRms = byId<HTMLDivElement>('level-rms');
 const levelPeak = byId<HTMLDivElement>('level-peak');
 const levelDb = byId<HTMLSpanElement>('level-db');
+const levelLufs = byId<HTMLSpanElement>('level-lufs');
 const elapsed = byId<HTMLSpanElement>('elapsed');
 const liveCanvas = byId<HTMLCanvasElement>('live-wave');
 const list = byId<HTMLOListElement>('recordings');
@@ -141,6 +143,7 @@ function connectLive(): void {
         break;
       case 'level':
         setLevel(message.peak, message.rms);
+        levelLufs.textContent = liveLoudnessText(message.lufs);
         elapsed.textContent = formatTime(message.elapsedMs);
         break;
       case 'wave':
@@ -261,6 +264,7 @@ function renderRecording(info: RecordingInfo): HTMLLIElement {
     info.durationMs === null ? '' : formatTime(info.durationMs),
     info.sampleRate ? `${info.sampleRate} Hz` : '',
     info.channels ? `${info.channels} ch` : '',
+    loudnessText(info),
     started,
   ]
     .filter(Boolean)
@@ -276,6 +280,7 @@ function renderRecording(info: RecordingInfo): HTMLLIElement {
       `Download ${name} as ${format === 'opus' ? 'Opus' : format.toUpperCase()}`,
     );
   }
+  q<HTMLParagraphElement>('.rec-speech').textContent = speechText(info);
   const canvas = q<HTMLCanvasElement>('canvas');
   canvas.setAttribute('aria-label', `Waveform of ${name}: drag to pick a range`);
   const fromInput = q<HTMLInputElement>('.range-from');
@@ -294,7 +299,10 @@ function renderRecording(info: RecordingInfo): HTMLLIElement {
     rangeLink.href = valid
       ? audioUrl(info.key, formatSelect.value, { from: from.toFixed(3), to: to.toFixed(3), download: '1' })
       : '#';
-    if (peaks) drawPeaks(canvas, peaks, valid ? from : 0, valid ? to : 0);
+    if (peaks) {
+      drawPeaks(canvas, peaks, valid ? from : 0, valid ? to : 0);
+      if (info.speech) drawSpeechBand(canvas, info.speech, peaks.durationMs);
+    }
   };
   fromInput.addEventListener('input', update);
   toInput.addEventListener('input', update);

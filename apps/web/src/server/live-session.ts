@@ -22,7 +22,7 @@ const WAVE_RATE = 8000;
 /** Messages pushed to every WebSocket client, as JSON. */
 export type LiveMessage =
   | { type: 'state'; recording: boolean; key: string | null; startedAt: number | null; device: number | null }
-  | { type: 'level'; peak: number; rms: number; elapsedMs: number }
+  | { type: 'level'; peak: number; rms: number; lufs: number | null; elapsedMs: number }
   | { type: 'wave'; min: number[]; max: number[] }
   | { type: 'saved'; key: string; durationMs: number }
   | { type: 'error'; message: string };
@@ -114,7 +114,8 @@ export class LiveSession {
       const recorder = new AudioRecorder(
         this.#options.store,
         { inputDeviceIndex: device },
-        { source, ...(spoolDir ? { spoolDir } : {}) },
+        // Voice activity on: speech regions go into each recording's metadata (shown on its waveform).
+        { source, vad: true, ...(spoolDir ? { spoolDir } : {}) },
       );
       recorder.on('level', (level) => {
         const elapsedMs = this.#startedAt === null ? 0 : Date.now() - this.#startedAt;
@@ -122,6 +123,7 @@ export class LiveSession {
           type: 'level',
           peak: Math.max(0, ...level.peak),
           rms: Math.max(0, ...level.rms),
+          lufs: Number.isFinite(level.momentaryLufs) ? Math.round(level.momentaryLufs * 10) / 10 : null,
           elapsedMs,
         });
       });

@@ -210,6 +210,10 @@ export function createWebApp(options: WebAppOptions): WebApp {
               startedAt: meta.started_at ?? null,
               sampleRate: meta.sample_rate ?? null,
               channels: meta.channels ?? null,
+              loudnessLufs: meta.loudness_lufs ?? null,
+              truePeakDbtp: meta.true_peak_dbtp ?? null,
+              speech: Array.isArray(meta.speech) ? meta.speech : null,
+              speechCount: meta.speech_count ?? null,
             });
           }
         }
