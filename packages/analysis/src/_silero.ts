@@ -1,6 +1,8 @@
 // The Silero VAD model (v5 by default, v6 on request), as shipped in @ricky0123/vad-web, run by
 // onnxruntime-web (WebAssembly, single thread: no native binary, nothing downloaded) or by an ONNX
-// runtime the caller passes (onnxruntime-node has the same API). One session per runtime and model is
+// runtime the caller passes (onnxruntime-node has the same API). Both packages are optional peer
+// dependencies (146 MB): loudness users do not carry them; a missing one is a MODEL_FAILED error
+// saying what to install. One session per runtime and model is
 // shared by every detector in the process; each detector keeps its own recurrent state and context.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -45,10 +47,21 @@ interface Loaded {
 
 const sessions = new Map<OnnxRuntime | 'default', Map<SileroModel, Promise<Loaded>>>();
 
+/** What to install for voice activity detection (optional peer dependencies: 146 MB together). */
+export const VAD_PACKAGES = 'onnxruntime-web@1.30.0 @ricky0123/vad-web@0.0.31';
+
 async function defaultRuntime(): Promise<OnnxRuntime> {
-  const ort = (await import('onnxruntime-web')) as unknown as OnnxRuntime & {
-    env: { wasm: { numThreads?: number } };
-  };
+  let ort: OnnxRuntime & { env: { wasm: { numThreads?: number } } };
+  try {
+    ort = (await import('onnxruntime-web')) as unknown as typeof ort;
+  } catch (error) {
+    throw new Error(
+      `onnxruntime-web is not installed: voice activity detection needs \`npm install ${VAD_PACKAGES}\``,
+      {
+        cause: error,
+      },
+    );
+  }
   // Threads would spread a 1 % load over worker threads for nothing.
   ort.env.wasm.numThreads = 1;
   return ort;
@@ -57,7 +70,17 @@ async function defaultRuntime(): Promise<OnnxRuntime> {
 async function load(runtime: OnnxRuntime | undefined, model: SileroModel): Promise<Loaded> {
   try {
     const ort = runtime ?? (await defaultRuntime());
-    const file = createRequire(import.meta.url).resolve(MODEL_FILES[model]);
+    let file: string;
+    try {
+      file = createRequire(import.meta.url).resolve(MODEL_FILES[model]);
+    } catch (error) {
+      throw new Error(
+        `@ricky0123/vad-web (which ships the model) is not installed: \`npm install ${VAD_PACKAGES}\``,
+        {
+          cause: error,
+        },
+      );
+    }
     const bytes = new Uint8Array(await readFile(file));
     const session = (await ort.InferenceSession.create(bytes, {
       executionProviders: runtime ? ['cpu'] : ['wasm'],
