@@ -123,7 +123,8 @@ export class LiveSession {
           type: 'level',
           peak: Math.max(0, ...level.peak),
           rms: Math.max(0, ...level.rms),
-          lufs: Number.isFinite(level.momentaryLufs) ? Math.round(level.momentaryLufs * 10) / 10 : null,
+          // Below the -70 LUFS absolute gate is silence for R128 (and digital silence reads about -270).
+          lufs: level.momentaryLufs > -70 ? Math.round(level.momentaryLufs * 10) / 10 : null,
           elapsedMs,
         });
       });
