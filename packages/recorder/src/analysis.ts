@@ -155,15 +155,31 @@ export class RecordingAnalysis {
   }
 }
 
-/** Loudness of an ended buffer, read back from the spool piece by piece (recovery). */
-export async function measureBuffer(buffer: FrameBuffer): Promise<LoudnessSummary> {
-  const meter = createLoudnessMeter({
-    rate: buffer.rate,
-    channels: buffer.channels,
-    sampleFormat: buffer.sampleFormat,
-  });
+/**
+ * Loudness (and, with `vad` settings, speech regions) of an ended buffer, read back from the spool
+ * piece by piece: what recovery stores for a recording a crash interrupted. A detector that cannot
+ * load leaves the regions out (the recording is saved all the same).
+ */
+export async function analyseBuffer(
+  buffer: FrameBuffer,
+  vad: ResolvedVadOptions | undefined,
+): Promise<AnalysisFacts> {
+  const shape = { rate: buffer.rate, channels: buffer.channels, sampleFormat: buffer.sampleFormat };
+  const meter = createLoudnessMeter(shape);
+  const detector = vad ? await createVoiceDetector(shape, vad).catch(() => undefined) : undefined;
+  let detecting = detector !== undefined;
   for await (const piece of buffer.stream({ chunkFrames: METER_PIECE_FRAMES, endFrame: buffer.frameCount })) {
     meter.write(piece);
+    if (detecting)
+      detecting = await detector!.write(piece).then(
+        () => true,
+        () => false,
+      );
   }
-  return meter.summary();
+  if (detecting)
+    detecting = await detector!.end().then(
+      () => true,
+      () => false,
+    );
+  return { loudness: meter.summary(), speech: detecting ? [...detector!.regions] : undefined };
 }

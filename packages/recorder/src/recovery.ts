@@ -15,7 +15,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type FrameBuffer, readJournals } from '@audex/buffer';
-import { measureBuffer } from './analysis.js';
+import { analyseBuffer } from './analysis.js';
 import type { RecordingTimes } from './metadata.js';
 import { buildMetadata, recordingSpan } from './metadata.js';
 import type { RecorderSettings } from './options.js';
@@ -239,11 +239,11 @@ export class Spool {
           const requestedAt =
             (typeof meta.requestedAt === 'number' ? meta.requestedAt : 0) || (buffer.startTime ?? 0);
           const times: RecordingTimes = { requestedAt, stoppedAt: buffer.endTime ?? requestedAt };
-          const loudness = await measureBuffer(buffer);
+          const analysis = await analyseBuffer(buffer, this.#settings.vad);
           await this.#uploader.upload(
             buffer,
             key,
-            buildMetadata(buffer, times, { recovered: true, analysis: { loudness, speech: undefined } }),
+            buildMetadata(buffer, times, { recovered: true, analysis }),
           );
           await writeFile(this.#storedMarker(buffer), key);
           out.push(this.#recovered(key, buffer, times, journal.errors));

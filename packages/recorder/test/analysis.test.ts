@@ -1,6 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveVadOptions } from '@audex/analysis';
+import { FrameBuffer } from '@audex/buffer';
+import { fromFloat32 } from '@audex/pcm';
 import { ffmpegEbur128 } from '@audex/test-utils/ebur128';
 import {
   readAudioFloat,
@@ -9,6 +12,7 @@ import {
   writeSpokenSentences,
 } from '@audex/test-utils/speech';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyseBuffer } from '../src/analysis.js';
 import {
   RecorderError,
   type RecordingMetadata,
@@ -178,6 +182,44 @@ describe('recorder without vad', () => {
     const { metadata } = await recordAll(rig, silence);
     expect(metadata.loudness_lufs).toBeNull();
     expect(metadata.true_peak_dbtp).toBeNull();
+  });
+});
+
+describe('recovery analysis', () => {
+  it('finds the loudness and the speech regions of a journal read back from the spool', async () => {
+    const spool = await mkdtemp(join(tmpdir(), 'audex-analyse-buffer-'));
+    try {
+      const buffer = await FrameBuffer.create({
+        spoolDir: spool,
+        id: 'j',
+        sampleFormat: 'int16',
+        channels: 1,
+        rate: RATE,
+      });
+      const pcm = fromFloat32(voice, 'int16');
+      const chunkBytes = 960 * 2;
+      for (let at = 0, t = 1_700_000_000_000; at < pcm.length; at += chunkBytes, t += 20) {
+        buffer.append({
+          data: pcm.subarray(at, at + chunkBytes),
+          frames: Math.min(chunkBytes, pcm.length - at) / 2,
+          time: t,
+        });
+      }
+      await buffer.end();
+      const facts = await analyseBuffer(buffer, resolveVadOptions({}));
+      expect(facts.speech).toHaveLength(3);
+      speech.spoken.forEach(([start, end], i) => {
+        expect(Math.abs(facts.speech![i]!.startMs - start)).toBeLessThanOrEqual(150);
+        expect(Math.abs(facts.speech![i]!.endMs - end)).toBeLessThanOrEqual(150);
+      });
+      expect(facts.loudness.integratedLufs).toBeGreaterThan(-35);
+      const withoutVad = await analyseBuffer(buffer, undefined);
+      expect(withoutVad.speech).toBeUndefined();
+      expect(withoutVad.loudness).toEqual(facts.loudness);
+      await buffer.close();
+    } finally {
+      await rm(spool, { recursive: true, force: true });
+    }
   });
 });
 
