@@ -67,6 +67,7 @@ export function buildProgram(): Command {
       'capture sample format: int8, int16, int24, int32, float32 (default int16)',
     )
     .option('--json', 'print the result as JSON')
+    .option('--vad', 'mark speech regions in the stored metadata (voice activity; see ls and get --speech)')
     .action((opts) =>
       import('./commands/record.js').then((m) => m.recordCommand({ ...opts, prefix: opts.prefix ?? [] })),
     );

@@ -89,6 +89,34 @@ describe('audex ls / get with analysis', () => {
     expect(ref.truePeakDbtp).toBeLessThanOrEqual(-0.9);
   });
 
+  it('record --vad stores speech metadata (none in the synthetic test tone), ls shows 0 regions', async () => {
+    const store = join(dir, 'vad-store');
+    const run = await runCli(
+      [
+        'record',
+        '--duration',
+        '2',
+        '--vad',
+        '--json',
+        '--store-dir',
+        store,
+        '--spool-dir',
+        join(dir, 'vad-spool'),
+      ],
+      {
+        AUDEX_SOURCE: 'synthetic',
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const listed = await runCli(['ls', '--json', '--store-dir', store]);
+    const [item] = JSON.parse(listed.stdout.toString()) as {
+      speechCount: number | null;
+      loudnessLufs: number | null;
+    }[];
+    expect(item!.speechCount).toBe(0);
+    expect(item!.loudnessLufs).toBeGreaterThan(-30);
+  });
+
   it('rejects a bad --speech mode and --true-peak without --normalize (usage, exit 2)', async () => {
     const bad = await runCli([
       'get',

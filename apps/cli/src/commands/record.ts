@@ -16,6 +16,8 @@ export interface RecordFlags extends CaptureFlags, StoreFlags {
   spoolDir?: string;
   /** Print one JSON object instead of text. */
   json?: boolean;
+  /** Mark speech regions (voice activity detection) in the stored metadata. */
+  vad?: boolean;
 }
 
 /** `audex record`: records until Ctrl-C or `--duration`, saves a WAV to the store, prints its key. */
@@ -27,7 +29,11 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   const config = captureConfig(flags, device);
   const store = await openStore(flags);
   const spoolDir = flags.spoolDir ?? process.env.AUDEX_SPOOL_DIR;
-  const recorder = new AudioRecorder(store, config, { source, ...(spoolDir ? { spoolDir } : {}) });
+  const recorder = new AudioRecorder(store, config, {
+    source,
+    ...(flags.vad ? { vad: true } : {}),
+    ...(spoolDir ? { spoolDir } : {}),
+  });
   const err = process.stderr;
   const paint = paintFor(err);
   const live = err.isTTY === true && !flags.json;
