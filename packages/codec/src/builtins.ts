@@ -3,6 +3,7 @@
  * `getCodec('wav')` works after `import '@audex/codec'`; listed in package.json `sideEffects`.
  * A user may replace any of them with `registerCodec()`.
  */
+import { flacCodec } from './codecs/flac.js';
 import { mp3Codec } from './codecs/mp3.js';
 import { opusCodec } from './codecs/opus.js';
 import { pcmCodec } from './codecs/pcm.js';
@@ -13,3 +14,4 @@ registerCodec(pcmCodec);
 registerCodec(wavCodec);
 registerCodec(mp3Codec);
 registerCodec(opusCodec);
+registerCodec(flacCodec);
