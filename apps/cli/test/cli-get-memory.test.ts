@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,5 +83,20 @@ describe('audex get on a long recording', () => {
     expect(samples.length).toBe(2 * RATE);
     expect(samples.subarray(0, RATE).every((x) => x === 0)).toBe(true);
     expect(Math.abs(samples[RATE + 4]!)).toBeGreaterThan(0.1);
+  }, 60_000);
+
+  test('`-f flac` cuts a FLAC clip that flac -t accepts (MD5 set) with the same samples as the WAV clip', async () => {
+    const env = { AUDEX_STORE_DIR: join(dir, 'store') };
+    const flac = join(dir, 'clip.flac');
+    const wav = join(dir, 'clip.wav');
+    const range = ['--from', String(TONE_AT_S - 2), '--to', String(TONE_AT_S + 3)];
+    expect((await runCli(['get', KEY, ...range, '-f', 'flac', '-o', flac], env)).code).toBe(0);
+    expect((await runCli(['get', KEY, ...range, '-o', wav], env)).code).toBe(0);
+    const check = spawnSync('flac', ['-t', flac], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stderr).not.toMatch(/WARNING/);
+    const samples = await decodeWithFfmpeg(flac);
+    expect(samples.length).toBe(5 * RATE);
+    expect(samples).toEqual(await decodeWithFfmpeg(wav));
   }, 60_000);
 });

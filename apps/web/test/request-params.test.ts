@@ -36,7 +36,8 @@ describe('request validation', () => {
   test('formats: wav by default, the offered ones pass, anything else is a 400 listing them', () => {
     expect(requireFormat(null)).toBe('wav');
     expect(requireFormat('opus')).toBe('opus');
-    expect(() => requireFormat('flac')).toThrowError(/unknown format "flac"; use one of wav, mp3, opus/);
+    expect(requireFormat('flac')).toBe('flac');
+    expect(() => requireFormat('aac')).toThrowError(/unknown format "aac"; use one of wav, flac, mp3, opus/);
     expect(statusOf(() => requireFormat('pcm'))).toBe(400);
   });
 

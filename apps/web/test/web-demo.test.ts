@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -149,6 +150,23 @@ describe('web demo in headless Chromium with the virtual microphone', () => {
     await writeFile(opusFile, new Uint8Array(await opusResponse.arrayBuffer()));
     expect(Math.abs((await decodeWithFfmpeg(opusFile)).length / 16_000 - audioSeconds)).toBeLessThan(0.03);
 
+    // the FLAC link serves a FLAC file that flac -t accepts, holding the same samples as the WAV
+    const flacHref = await item.getByRole('link', { name: /as FLAC$/ }).getAttribute('href');
+    const flacResponse = await fetch(new URL(flacHref!, server.url));
+    expect(flacResponse.headers.get('content-type')).toBe('audio/flac');
+    const flacFile = join(dir, 'download.flac');
+    await writeFile(flacFile, new Uint8Array(await flacResponse.arrayBuffer()));
+    const flacCheck = spawnSync('flac', ['-t', flacFile], { encoding: 'utf8' });
+    expect(flacCheck.status, flacCheck.stderr).toBe(0);
+    expect(flacCheck.stderr).not.toMatch(/WARNING/); // the MD5 is set
+    const wavHref = await item.getByRole('link', { name: /as WAV$/ }).getAttribute('href');
+    const wavFile = join(dir, 'download.wav');
+    await writeFile(
+      wavFile,
+      new Uint8Array(await (await fetch(new URL(wavHref!, server.url))).arrayBuffer()),
+    );
+    expect(await decodeWithFfmpeg(flacFile)).toEqual(await decodeWithFfmpeg(wavFile));
+
     // pick a range by dragging across the recording's waveform, then download it
     const canvas = item.locator('canvas');
     await expect.poll(() => item.getAttribute('data-duration-ms')).not.toBeNull();
@@ -195,7 +213,7 @@ describe('web demo in headless Chromium with the virtual microphone', () => {
       ['api/audio', undefined, 400],
       ['api/audio?key=other%2Fx.wav', undefined, 400],
       ['api/audio?key=audex%2Fweb%2Fmissing.wav', undefined, 404],
-      [`api/audio?key=${key}&format=flac`, undefined, 400],
+      [`api/audio?key=${key}&format=aac`, undefined, 400],
       [`api/audio?key=${key}&format=..%2F..%2Fwav`, undefined, 400],
       [`api/audio?key=${key}&from=2&to=1`, undefined, 400],
       [`api/audio?key=${key}&from=1&to=1`, undefined, 400],

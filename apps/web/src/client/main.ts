@@ -272,7 +272,7 @@ function renderRecording(info: RecordingInfo): HTMLLIElement {
   const audio = q<HTMLAudioElement>('audio');
   audio.src = audioUrl(info.key, 'wav');
   audio.setAttribute('aria-label', `Play ${name}`);
-  for (const format of ['wav', 'mp3', 'opus']) {
+  for (const format of ['wav', 'flac', 'mp3', 'opus']) {
     const link = q<HTMLAnchorElement>(`.dl-${format}`);
     link.href = audioUrl(info.key, format, { download: '1' });
     link.setAttribute(

@@ -53,7 +53,12 @@ export async function exportRecording(
     });
     const parts: Uint8Array[] = [];
     for await (const chunk of clip.chunks) parts.push(chunk);
-    return concatBytes(parts);
+    const file = concatBytes(parts);
+    // The whole file is in hand: write what the header could only learn at the end (FLAC's MD5).
+    for (const patch of clip.headerPatches()) {
+      if (patch.offset + patch.bytes.length <= file.length) file.set(patch.bytes, patch.offset);
+    }
+    return file;
   } catch (error) {
     if (error instanceof CodecError && error.code === 'OUT_OF_RANGE') {
       throw new HttpError(416, error.message.replace(/^\[audex\/codec\] /, ''), { cause: error });

@@ -3,7 +3,7 @@ import { type Store, StoreError, validateKey } from '@audex/store';
 import { HttpError } from './http-error.js';
 
 /** Formats the web demo offers for download and playback. */
-export const DOWNLOAD_FORMATS = ['wav', 'mp3', 'opus'] as const;
+export const DOWNLOAD_FORMATS = ['wav', 'flac', 'mp3', 'opus'] as const;
 
 /** Longest key accepted from a request, in characters. */
 const MAX_KEY_LENGTH = 1024;

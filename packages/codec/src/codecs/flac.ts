@@ -30,7 +30,7 @@ export async function decodeFlac(data: Uint8Array): Promise<DecodedAudio> {
 
 /**
  * The FLAC codec (`audio/flac`), lossless: int8, int16 and int24 are stored as 8-, 16- and
- * 24-bit; int32 and float32 are quantised to 24-bit. 1–8 channels, rates up to 655 350 Hz.
+ * 24-bit; int32 and float32 are quantised to 24-bit. 1–8 channels, every rate audex supports.
  * Blocks of 4096 frames; STREAMINFO carries `totalFrames` when given, and `headerPatches()`
  * writes the MD5, frame sizes and count at the end.
  */

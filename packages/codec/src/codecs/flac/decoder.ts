@@ -4,7 +4,7 @@
  * fixed or variable block sizes), each frame checked by its CRCs. Damage is a `CORRUPT_INPUT`
  * error, never a crash or a hang.
  */
-import type { SampleFormat } from '@audex/pcm';
+import { concatBytes, type SampleFormat } from '@audex/pcm';
 import { CodecError } from '../../errors.js';
 import type { StreamDecoder, StreamInfo } from '../../types.js';
 import { BitReader, crc8, crc16, NEED_MORE } from './bits.js';
@@ -83,7 +83,9 @@ function readResidual(r: BitReader, out: Int32Array | Float64Array, n: number, o
   const partitions = 1 << partitionOrder;
   const len = n >> partitionOrder;
   if (n % partitions !== 0 || len < order) {
-    throw corrupt(`residual partition order ${partitionOrder} does not fit a block of ${n} with predictor order ${order}`);
+    throw corrupt(
+      `residual partition order ${partitionOrder} does not fit a block of ${n} with predictor order ${order}`,
+    );
   }
   let i = order;
   for (let p = 0; p < partitions; p++) {
@@ -141,7 +143,11 @@ function readCodedNumber(r: BitReader): number {
 }
 
 class FlacStreamDecoder implements StreamDecoder {
-  #buffer = new Uint8Array(0);
+  /** Bytes not decoded yet: `#data[0, #length)` (grown by doubling, so tiny writes stay linear). */
+  #data = new Uint8Array(1 << 16);
+  #length = 0;
+  /** Where to look for the next frame's sync code (before it nothing needs scanning again). */
+  #scanFrom = 0;
   #params: StreamParams | null = null;
   #info: StreamInfo | null = null;
   #decoded = 0;
@@ -154,71 +160,98 @@ class FlacStreamDecoder implements StreamDecoder {
   }
 
   write(bytes: Uint8Array): Uint8Array {
-    if (this.#ended) throw new CodecError('ENCODER_ENDED', 'flac decoder written after end()', { format: 'flac' });
-    const joined = new Uint8Array(this.#buffer.length + bytes.length);
-    joined.set(this.#buffer);
-    joined.set(bytes, this.#buffer.length);
-    this.#buffer = joined;
-    return this.#drain();
+    if (this.#ended)
+      throw new CodecError('ENCODER_ENDED', 'flac decoder written after end()', { format: 'flac' });
+    if (this.#length + bytes.length > this.#data.length) {
+      const grown = new Uint8Array(Math.max(this.#data.length * 2, this.#length + bytes.length));
+      grown.set(this.#data.subarray(0, this.#length));
+      this.#data = grown;
+    }
+    this.#data.set(bytes, this.#length);
+    this.#length += bytes.length;
+    return this.#drain(false);
   }
 
   end(): Uint8Array {
     if (this.#ended) throw new CodecError('ENCODER_ENDED', 'flac decoder ended twice', { format: 'flac' });
     this.#ended = true;
-    if (!this.#params) throw corrupt(`stream ended after ${this.#buffer.length} bytes, inside the header`);
-    if (this.#buffer.length > 0) {
-      throw corrupt(`stream ended inside a frame (${this.#buffer.length} bytes left; truncated)`);
+    const pcm = this.#drain(true);
+    if (!this.#params) throw corrupt(`stream ended after ${this.#length} bytes, inside the header`);
+    if (this.#length > 0) {
+      throw corrupt(`stream ended inside a frame (${this.#length} bytes left; truncated)`);
     }
     const total = this.#params.totalFrames;
     if (total > 0 && this.#decoded !== total) {
       throw corrupt(`STREAMINFO declares ${total} frames but the stream holds ${this.#decoded} (truncated?)`);
     }
-    return new Uint8Array(0);
+    return pcm;
   }
 
-  #drain(): Uint8Array {
+  /** Offset of the next frame sync code (0xFFF8/0xFFF9) at or after `from`, or -1. */
+  #nextSync(from: number): number {
+    const b = this.#data;
+    for (let i = from; i + 1 < this.#length; i++) {
+      if (b[i] === 0xff && (b[i + 1]! & 0xfe) === 0xf8) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * Decodes every frame that is complete. Before the end of the stream a frame is only tried once
+   * the next frame's sync code has arrived (or a false one inside this frame's data), so data
+   * written in tiny pieces is not decoded over and over.
+   */
+  #drain(final: boolean): Uint8Array {
+    const bytes = this.#data.subarray(0, this.#length);
     let at = 0;
     const outputs: Uint8Array[] = [];
     try {
-      if (!this.#params) at = this.#readHeader();
-      for (;;) {
-        const { next, pcm } = this.#readFrame(at);
+      if (!this.#params) at = this.#readHeader(bytes);
+      while (at < bytes.length) {
+        if (!final) {
+          const sync = this.#nextSync(Math.max(at + 2, this.#scanFrom));
+          if (sync === -1) {
+            this.#scanFrom = Math.max(at + 2, this.#length - 1);
+            throw NEED_MORE;
+          }
+          this.#scanFrom = sync + 1;
+        }
+        const { next, pcm } = this.#readFrame(bytes, at);
         at = next;
+        this.#scanFrom = 0;
         outputs.push(pcm);
       }
     } catch (error) {
       if (error !== NEED_MORE) throw error;
+      // A false sync inside the frame: keep scanning from after it next time.
     }
-    this.#buffer = this.#buffer.slice(at);
+    if (at > 0) {
+      this.#data.copyWithin(0, at, this.#length);
+      this.#length -= at;
+      this.#scanFrom = Math.max(0, this.#scanFrom - at);
+    }
     const params = this.#params;
     if (params) {
       // A frame is never much larger than its samples stored verbatim: more bytes without a
-      // whole frame are damage, not a frame still arriving (and re-scanning them would grow).
+      // whole frame are damage, not a frame still arriving.
       const bound = 64 + params.channels * Math.ceil((params.maxBlock * (params.bits + 1)) / 8) * 2;
-      if (this.#buffer.length > bound) {
-        throw corrupt(`no complete frame in ${this.#buffer.length} bytes (a frame is at most ${bound})`);
+      if (this.#length > bound) {
+        throw corrupt(`no complete frame in ${this.#length} bytes (a frame is at most ${bound})`);
       }
-    } else if (this.#buffer.length > 16 * 1024 * 1024) {
+    } else if (this.#length > 16 * 1024 * 1024) {
       throw corrupt('metadata larger than 16 MiB before the first frame');
     }
     if (outputs.length === 1) return outputs[0]!;
-    let length = 0;
-    for (const o of outputs) length += o.length;
-    const out = new Uint8Array(length);
-    let p = 0;
-    for (const o of outputs) {
-      out.set(o, p);
-      p += o.length;
-    }
-    return out;
+    return concatBytes(outputs);
   }
 
   /** Parses `fLaC` and the metadata blocks; returns the offset of the first frame. */
-  #readHeader(): number {
-    const b = this.#buffer;
+  #readHeader(b: Uint8Array): number {
     const r = new BitReader(b);
     if (r.read(32) !== 0x664c6143) {
-      throw corrupt(`not a FLAC stream: it starts with ${JSON.stringify(String.fromCharCode(...b.subarray(0, 4)))}, not "fLaC"`);
+      throw corrupt(
+        `not a FLAC stream: it starts with ${JSON.stringify(String.fromCharCode(...b.subarray(0, 4)))}, not "fLaC"`,
+      );
     }
     let params: StreamParams | null = null;
     for (;;) {
@@ -260,9 +293,8 @@ class FlacStreamDecoder implements StreamDecoder {
   }
 
   /** Decodes the frame at byte `at`; returns its PCM and the next frame's offset. */
-  #readFrame(at: number): { next: number; pcm: Uint8Array } {
+  #readFrame(b: Uint8Array, at: number): { next: number; pcm: Uint8Array } {
     const params = this.#params!;
-    const b = this.#buffer;
     const r = new BitReader(b, at);
     const sync = r.read(15);
     if (sync !== 0x7ffc) throw corrupt(`no frame sync at byte ${at} (0x${sync.toString(16)})`);
@@ -299,12 +331,14 @@ class FlacStreamDecoder implements StreamDecoder {
     if (channels !== params.channels) {
       throw corrupt(`frame at byte ${at} has ${channels} channels, STREAMINFO ${params.channels}`);
     }
-    if (n > params.maxBlock) throw corrupt(`block of ${n} frames at byte ${at} exceeds STREAMINFO's ${params.maxBlock}`);
+    if (n > params.maxBlock)
+      throw corrupt(`block of ${n} frames at byte ${at} exceeds STREAMINFO's ${params.maxBlock}`);
     while (this.#chans.length < channels) this.#chans.push(new Float64Array(0));
     for (let c = 0; c < channels; c++) if (this.#chans[c]!.length < n) this.#chans[c] = new Float64Array(n);
     const ch = this.#chans;
     for (let c = 0; c < channels; c++) {
-      const sideBits = (assignment === 8 && c === 1) || (assignment === 9 && c === 0) || (assignment === 10 && c === 1);
+      const sideBits =
+        (assignment === 8 && c === 1) || (assignment === 9 && c === 0) || (assignment === 10 && c === 1);
       readSubframe(r, ch[c]!, n, bits + (sideBits ? 1 : 0));
     }
     r.align();
@@ -347,12 +381,14 @@ class FlacStreamDecoder implements StreamDecoder {
     switch (format) {
       case 'int8': {
         const out = new Int8Array(n * channels);
-        for (let c = 0; c < channels; c++) for (let i = 0, j = c; i < n; i++, j += channels) out[j] = ch[c]![i]!;
+        for (let c = 0; c < channels; c++)
+          for (let i = 0, j = c; i < n; i++, j += channels) out[j] = ch[c]![i]!;
         return new Uint8Array(out.buffer);
       }
       case 'int16': {
         const out = new Int16Array(n * channels);
-        for (let c = 0; c < channels; c++) for (let i = 0, j = c; i < n; i++, j += channels) out[j] = ch[c]![i]!;
+        for (let c = 0; c < channels; c++)
+          for (let i = 0, j = c; i < n; i++, j += channels) out[j] = ch[c]![i]!;
         return new Uint8Array(out.buffer);
       }
       case 'int24': {
@@ -370,7 +406,8 @@ class FlacStreamDecoder implements StreamDecoder {
       }
       default: {
         const out = new Int32Array(n * channels);
-        for (let c = 0; c < channels; c++) for (let i = 0, j = c; i < n; i++, j += channels) out[j] = ch[c]![i]!;
+        for (let c = 0; c < channels; c++)
+          for (let i = 0, j = c; i < n; i++, j += channels) out[j] = ch[c]![i]!;
         return new Uint8Array(out.buffer);
       }
     }

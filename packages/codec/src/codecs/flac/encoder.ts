@@ -16,8 +16,8 @@ import { BitWriter, crc8, crc16 } from './bits.js';
 export const FLAC_BLOCK_FRAMES = 4096;
 /** Largest channel count FLAC can code. */
 export const FLAC_MAX_CHANNELS = 8;
-/** Largest rate STREAMINFO holds (20 bits). */
-const FLAC_MAX_RATE = 655_350;
+/** Largest rate STREAMINFO holds (20 bits); frame headers past 655 350 Hz refer to it. */
+const FLAC_MAX_RATE = 0xf_ffff;
 const MAX_FIXED_ORDER = 4;
 const MAX_PARTITION_ORDER = 8;
 /** Bytes from the start of the stream to STREAMINFO's body. */
@@ -57,23 +57,23 @@ function streamInfo(o: {
 }
 
 const RATE_CODES: Readonly<Record<number, number>> = {
-  88_200: 1,
-  176_400: 2,
-  192_000: 3,
-  8_000: 4,
-  16_000: 5,
-  22_050: 6,
-  24_000: 7,
-  32_000: 8,
-  44_100: 9,
-  48_000: 10,
-  96_000: 11,
+  88200: 1,
+  176400: 2,
+  192000: 3,
+  8000: 4,
+  16000: 5,
+  22050: 6,
+  24000: 7,
+  32000: 8,
+  44100: 9,
+  48000: 10,
+  96000: 11,
 };
 const BITS_CODES: Readonly<Record<number, number>> = { 8: 1, 12: 2, 16: 4, 20: 5, 24: 6 };
 
-/** Zigzag: 0, -1, 1, -2, … → 0, 1, 2, 3, … */
+/** Zigzag: 0, -1, 1, -2, … → 0, 1, 2, 3, … (residuals fit 31 bits, so this fits 32). */
 function fold(v: number): number {
-  return v >= 0 ? v * 2 : -v * 2 - 1;
+  return ((v << 1) ^ (v >> 31)) >>> 0;
 }
 
 /** Sum of |residual| of fixed predictors of order 0..4 over `x[0, n)` (estimates each order's cost). */
@@ -145,7 +145,7 @@ function riceParam(sum: number, count: number, maxParam: number): number {
 /** A reusable subframe coder for one block size. */
 class SubframeCoder {
   readonly #residual = new Int32Array(FLAC_BLOCK_FRAMES);
-  readonly #folded = new Float64Array(FLAC_BLOCK_FRAMES);
+  readonly #folded = new Uint32Array(FLAC_BLOCK_FRAMES);
   readonly #costs = new Float64Array(MAX_FIXED_ORDER + 1);
   readonly #sums = new Float64Array(1 << MAX_PARTITION_ORDER);
 
@@ -179,7 +179,8 @@ class SubframeCoder {
     for (let i = order; i < n; i++) folded[i] = fold(residual[i]!);
     // Partition order: the largest that divides the block with room for the warm-up samples.
     let maxOrder = 0;
-    while (maxOrder < MAX_PARTITION_ORDER && n % (2 << maxOrder) === 0 && n >> (maxOrder + 1) > order) maxOrder++;
+    while (maxOrder < MAX_PARTITION_ORDER && n % (2 << maxOrder) === 0 && n >> (maxOrder + 1) > order)
+      maxOrder++;
     const parts = 1 << maxOrder;
     const sums = this.#sums;
     const partLen = n >> maxOrder;
@@ -232,11 +233,17 @@ class SubframeCoder {
       for (let i = from; i < to; i++) s += folded[i]!;
       const k = riceParam(s, to - from, maxParam);
       w.write(k, paramBits);
+      const mask = (1 << k) - 1;
       for (let i = from; i < to; i++) {
         const u = folded[i]!;
-        const q = Math.floor(u / 2 ** k);
-        w.unary(q);
-        if (k > 0) w.writeLong(u - q * 2 ** k, k);
+        const q = u >>> k;
+        if (q + 1 + k <= 24) {
+          // Unary quotient, stop bit and remainder in one write.
+          w.write((1 << k) | (u & mask), q + 1 + k);
+        } else {
+          w.unary(q);
+          if (k > 0) w.writeLong(u & mask, k);
+        }
       }
     }
   }
@@ -249,12 +256,16 @@ function toInts(pcm: Uint8Array, sampleFormat: SampleFormat): { ints: Int32Array
       return { ints: Int32Array.from(new Int8Array(pcm.buffer, pcm.byteOffset, pcm.length)), stored: pcm };
     case 'int16': {
       const copy = pcm.byteOffset % 2 === 0 ? pcm : pcm.slice();
-      return { ints: Int32Array.from(new Int16Array(copy.buffer, copy.byteOffset, copy.length / 2)), stored: pcm };
+      return {
+        ints: Int32Array.from(new Int16Array(copy.buffer, copy.byteOffset, copy.length / 2)),
+        stored: pcm,
+      };
     }
     case 'int24': {
       const count = pcm.length / 3;
       const ints = new Int32Array(count);
-      for (let i = 0, j = 0; i < count; i++, j += 3) ints[i] = ((pcm[j]! | (pcm[j + 1]! << 8) | (pcm[j + 2]! << 16)) << 8) >> 8;
+      for (let i = 0, j = 0; i < count; i++, j += 3)
+        ints[i] = ((pcm[j]! | (pcm[j + 1]! << 8) | (pcm[j + 2]! << 16)) << 8) >> 8;
       return { ints, stored: pcm };
     }
     default: {
@@ -309,8 +320,12 @@ class FlacEncoder implements Encoder {
     if (channels > FLAC_MAX_CHANNELS) {
       throw flacError(`channels must be 1..${FLAC_MAX_CHANNELS} (FLAC's limit), got ${channels}`);
     }
-    if (rate > FLAC_MAX_RATE) throw flacError(`rate must be 1..${FLAC_MAX_RATE} Hz (FLAC's limit), got ${rate}`);
-    if (totalFrames !== undefined && (!Number.isSafeInteger(totalFrames) || totalFrames < 0 || totalFrames >= 2 ** 36)) {
+    if (rate > FLAC_MAX_RATE)
+      throw flacError(`rate must be 1..${FLAC_MAX_RATE} Hz (FLAC's limit), got ${rate}`);
+    if (
+      totalFrames !== undefined &&
+      (!Number.isSafeInteger(totalFrames) || totalFrames < 0 || totalFrames >= 2 ** 36)
+    ) {
       throw flacError(`totalFrames must be an integer 0..2^36-1, got ${totalFrames}`);
     }
     this.#rate = rate;
@@ -342,7 +357,8 @@ class FlacEncoder implements Encoder {
   }
 
   write(pcm: Uint8Array): Uint8Array {
-    if (this.#ended) throw new CodecError('ENCODER_ENDED', 'flac encoder written after end()', { format: 'flac' });
+    if (this.#ended)
+      throw new CodecError('ENCODER_ENDED', 'flac encoder written after end()', { format: 'flac' });
     const w = this.#out;
     w.reset();
     if (!this.#headerSent) {
@@ -385,7 +401,9 @@ class FlacEncoder implements Encoder {
       );
     }
     if (this.#totalFrames !== undefined && this.#written !== this.#totalFrames) {
-      throw flacError(`${this.#written} frames written but totalFrames declared ${this.#totalFrames}; STREAMINFO is wrong`);
+      throw flacError(
+        `${this.#written} frames written but totalFrames declared ${this.#totalFrames}; STREAMINFO is wrong`,
+      );
     }
     const w = this.#out;
     w.reset();
@@ -445,7 +463,15 @@ class FlacEncoder implements Encoder {
     // Frame header.
     w.write(0xfff8, 16);
     const blockCode = n === FLAC_BLOCK_FRAMES ? 12 : n <= 256 ? 6 : 7;
-    const rateCode = RATE_CODES[this.#rate] ?? (this.#rate % 1000 === 0 && this.#rate / 1000 <= 255 ? 12 : this.#rate <= 0xffff ? 13 : this.#rate % 10 === 0 && this.#rate / 10 <= 0xffff ? 14 : 0);
+    const rateCode =
+      RATE_CODES[this.#rate] ??
+      (this.#rate % 1000 === 0 && this.#rate / 1000 <= 255
+        ? 12
+        : this.#rate <= 0xffff
+          ? 13
+          : this.#rate % 10 === 0 && this.#rate / 10 <= 0xffff
+            ? 14
+            : 0);
     w.write(blockCode, 4);
     w.write(rateCode, 4);
     w.write(assignment, 4);
@@ -487,7 +513,7 @@ class FlacEncoder implements Encoder {
 
 /**
  * Creates a streaming FLAC encoder: 8-bit (int8), 16-bit (int16) or 24-bit (int24; int32 and
- * float32 are quantised to 24 bits) at any rate up to 655 350 Hz, 1–8 channels. Each `write()`
+ * float32 are quantised to 24 bits) at any rate audex supports (STREAMINFO holds up to 1 048 575 Hz), 1–8 channels. Each `write()`
  * returns the frames of the blocks it completed; `end()` the last, shorter block. With
  * `totalFrames` STREAMINFO carries the total sample count from the first byte; the MD5 and
  * frame sizes are known only at the end: `headerPatches()` rewrites STREAMINFO with them (and
