@@ -15,7 +15,10 @@ function speechLike(rate: number, channels: number): Float32Array {
   const frames = rate * SECONDS;
   const x = new Float32Array(frames * channels);
   let seed = 1;
-  const noise = () => ((seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32 - 0.5) * 0.004;
+  const noise = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) >>> 0;
+    return (seed / 2 ** 32 - 0.5) * 0.004;
+  };
   for (let i = 0; i < frames; i++) {
     const t = i / rate;
     const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * t);

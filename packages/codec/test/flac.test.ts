@@ -19,7 +19,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Tones with a little noise (so every predictor order and Rice parameter gets used), full-scale peaks. */
 function signal(sampleFormat: SampleFormat, channels: number, frames: number, seed = 1): Uint8Array {
   let s = seed;
-  const noise = () => ((s = (s * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32 - 0.5) * 0.02;
+  const noise = (): number => {
+    s = (s * 1_103_515_245 + 12_345) >>> 0;
+    return (s / 2 ** 32 - 0.5) * 0.02;
+  };
   const x = new Float32Array(frames * channels);
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < channels; c++)

@@ -78,7 +78,7 @@ function readResidual(r: BitReader, out: Int32Array | Float64Array, n: number, o
   const method = r.read(2);
   if (method > 1) throw corrupt(`reserved residual coding method ${method}`);
   const paramBits = method === 0 ? 4 : 5;
-  const escape = method === 0 ? 15 : 31;
+  const escapeCode = method === 0 ? 15 : 31;
   const partitionOrder = r.read(4);
   const partitions = 1 << partitionOrder;
   const len = n >> partitionOrder;
@@ -91,7 +91,7 @@ function readResidual(r: BitReader, out: Int32Array | Float64Array, n: number, o
   for (let p = 0; p < partitions; p++) {
     const end = (p + 1) * len;
     const k = r.read(paramBits);
-    if (k === escape) {
+    if (k === escapeCode) {
       const raw = r.read(5);
       for (; i < end; i++) out[i] = r.readSigned(raw);
     } else {
