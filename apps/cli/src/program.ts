@@ -79,7 +79,7 @@ export function buildProgram(): Command {
         .description('record and write one continuous encoded stream to stdout (e.g. > live.mp3)'),
     ),
   )
-    .option('-f, --format <format>', 'output format: mp3, opus, wav or pcm', 'mp3')
+    .option('-f, --format <format>', 'output format: mp3, opus, flac, wav or pcm', 'mp3')
     .option('-b, --bitrate <kbps>', 'bitrate for mp3/opus in kbit/s (defaults 128 / 64)')
     .option('--sample-format <format>', 'capture sample format: int8, int16, int24, int32, float32')
     .option('--save', 'also save the recording to the store')
@@ -102,7 +102,7 @@ export function buildProgram(): Command {
       .description('download a recording, optionally transcoded and/or cut to a time range')
       .argument('<key>', 'key of the recording (see audex ls)'),
   )
-    .option('-f, --format <format>', 'transcode to this format: wav, mp3, opus or pcm')
+    .option('-f, --format <format>', 'transcode to this format: wav, flac, mp3, opus or pcm')
     .option('--from <time>', 'start of the range, from the recording start (12.5, 1500ms, 1:02.5)')
     .option('--to <time>', 'end of the range, from the recording start')
     .option('-o, --output <file>', 'write to this file instead of stdout')

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -114,6 +114,21 @@ describe('audex with the virtual microphone', () => {
     expect(seconds).toBeLessThan(2.1);
   }, 30_000);
 
+  test('`stream --format flac` for 2 s is one FLAC stream that flac -t accepts, with the tone', async () => {
+    await playTone(6);
+    const result = await runCli(['stream', '--format', 'flac', '--duration', '2'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout.subarray(0, 4).toString()).toBe('fLaC');
+    const file = join(dir, 'stream.flac');
+    await writeFile(file, result.stdout);
+    const check = spawnSync('flac', ['-t', file], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+    const samples = await decodeWithFfmpeg(file);
+    expect(samples.length / 16_000).toBeGreaterThanOrEqual(2);
+    expect(samples.length / 16_000).toBeLessThan(2.1);
+    expect(toneShare(middle(samples), 16_000, TONE_HZ)).toBeGreaterThan(0.5);
+  }, 30_000);
+
   test('`stream` ends quietly with status 0 when the reader closes the pipe', async () => {
     const child = startCli(['stream', '--format', 'wav'], env);
     const done = finish(child);
@@ -167,7 +182,7 @@ describe('audex with the virtual microphone', () => {
       'record --sample-format int12 --duration 1',
       /--sample-format "int12" is not a supported sample format; allowed: int8/,
     ],
-    ['stream --format flac --duration 1', /--format "flac" is not available; use one of .*mp3/],
+    ['stream --format aac --duration 1', /--format "aac" is not available; use one of .*flac.*mp3/],
     ['record --rate fast', /--rate "fast" is not a positive whole number/],
     ['record --duration forever', /--duration "forever" is not a time/],
     ['get ../../etc/passwd -o /dev/null', /\.\./],

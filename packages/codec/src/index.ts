@@ -1,3 +1,7 @@
+/**
+ * The public entry of @audex/codec: registers the built-in codecs (side effect) and names every
+ * export.
+ */
 import './builtins.js';
 
 export { createFlacDecoder, createFlacEncoder, decodeFlac, flacCodec } from './codecs/flac.js';

@@ -1,3 +1,7 @@
+/**
+ * Owns the codec registry: registering, looking up and listing codecs by format id, and
+ * `decodeAudio`.
+ */
 import { CodecError } from './errors.js';
 import type { Codec, DecodedAudio, DecodeOptions } from './types.js';
 

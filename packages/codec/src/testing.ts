@@ -1,3 +1,7 @@
+/**
+ * Owns `@audex/codec/testing`: the conformance suite any codec can run (`testCodec`) and the
+ * measuring helpers it uses (test tone, SNR, ffmpeg decode).
+ */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

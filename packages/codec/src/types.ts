@@ -1,3 +1,6 @@
+/**
+ * Owns the codec plug point's types: Codec, Encoder, StreamDecoder and their options.
+ */
 import type { PcmShape, SampleFormat } from '@audex/pcm';
 
 /** Options every encoder is created with. */

@@ -1,3 +1,7 @@
+/**
+ * Owns the input side of the lossy encoders (MP3, Opus): option checks and the conversion of
+ * written PCM to float32 at the rate and channel count their library takes.
+ */
 import { bytesPerFrame, shapeProblem, toFloat32 } from '@audex/pcm';
 import { WholeFrames } from '../dsp/_whole-frames.js';
 import { createPcmTransform, type PcmTransform } from '../dsp/transform.js';

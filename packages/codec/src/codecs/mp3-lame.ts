@@ -1,3 +1,7 @@
+/**
+ * Owns the libmp3lame WASM module (wasm-media-encoders): loading it synchronously and feeding it
+ * planes.
+ */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { CodecError } from '../errors.js';

@@ -1,3 +1,7 @@
+/**
+ * Owns the `mp3` codec: LAME encoding with a LAME/Info frame for exact length, and whole-file
+ * decoding with mpg123.
+ */
 import { concatBytes } from '@audex/pcm';
 import { CodecError } from '../errors.js';
 import type { Codec, DecodedAudio, Encoder, EncoderOptions } from '../types.js';

@@ -1,3 +1,7 @@
+/**
+ * Owns the Ogg container as Opus uses it: page writing (CRC, lacing, granule positions) and page
+ * reading.
+ */
 import { CodecError } from '../errors.js';
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * Owns the `opus` codec: Ogg Opus encoding with libopus (pre-skip, final granule) and whole-file
+ * decoding.
+ */
 import { concatBytes } from '@audex/pcm';
 import { Decoder as OpusDecoder, Encoder as OpusEncoder } from '@evan/opus';
 import { CodecError } from '../errors.js';

@@ -1,3 +1,7 @@
+/**
+ * Owns the `pcm` codec: raw interleaved samples, encoded as given and decoded with a shape the
+ * caller states.
+ */
 import { bytesPerFrame, shapeProblem, toFloat32 } from '@audex/pcm';
 import { CodecError } from '../errors.js';
 import type { Codec, DecodedAudio, DecodeOptions, Encoder, EncoderOptions } from '../types.js';

@@ -1,3 +1,7 @@
+/**
+ * Owns WAV patching on disk: `finalizeWavFile` from the file alone, `applyHeaderPatches` from an
+ * encoder's patches.
+ */
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Encoder, HeaderPatch } from '../types.js';
 import { parseWavHeader, RIFF_MAX, wavSizePatches } from './wav-header.js';

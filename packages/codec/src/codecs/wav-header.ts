@@ -1,3 +1,7 @@
+/**
+ * Owns every byte of a WAV header: laying it out (RIFF or RF64, `fact`, the streaming `JUNK`
+ * reserve), the patches that make a streaming header exact, and parsing.
+ */
 import { BYTES_PER_SAMPLE, type SampleFormat, shapeProblem } from '@audex/pcm';
 import { CodecError } from '../errors.js';
 import type { HeaderPatch } from '../types.js';

@@ -1,3 +1,6 @@
+/**
+ * Owns the `wav` codec: the streaming WAV/RF64 encoder and the whole-file decoder.
+ */
 import { type SampleFormat, toFloat32 } from '@audex/pcm';
 import { CodecError } from '../errors.js';
 import type { Codec, DecodedAudio, Encoder, EncoderOptions, HeaderPatch } from '../types.js';

@@ -1,3 +1,6 @@
+/**
+ * Owns channel mixing: default matrices (ITU-R BS.775 for 5.1 → stereo) and applying a matrix.
+ */
 import { channelsProblem } from '@audex/pcm';
 import { CodecError } from '../errors.js';
 

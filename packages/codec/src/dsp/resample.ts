@@ -1,3 +1,7 @@
+/**
+ * Owns rate conversion: the polyphase Kaiser-windowed sinc resampler (streaming and one-shot) and
+ * its filter cache.
+ */
 import { channelsProblem, rateProblem } from '@audex/pcm';
 import { CodecError } from '../errors.js';
 

@@ -1,3 +1,6 @@
+/**
+ * Owns `createPcmTransform`: sample format, channel count and rate converted in one streaming pass.
+ */
 import {
   bytesPerFrame,
   fromFloat32,

@@ -139,7 +139,7 @@ export class BitReader {
       const byte = this.bytes[this.pos >>> 3]!;
       const bitInByte = this.pos & 7;
       const avail = 8 - bitInByte;
-      const take = avail < left ? avail : left;
+      const take = Math.min(avail, left);
       const bits = (byte >>> (avail - take)) & ((1 << take) - 1);
       value = value * (1 << take) + bits;
       left -= take;

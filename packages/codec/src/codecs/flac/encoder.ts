@@ -139,7 +139,7 @@ function fixedResidual(x: Int32Array, n: number, order: number, out: Int32Array)
 function riceParam(sum: number, count: number, maxParam: number): number {
   if (count === 0 || sum <= count) return 0;
   const k = Math.floor(Math.log2(sum / count));
-  return k > maxParam ? maxParam : k < 0 ? 0 : k;
+  return Math.min(maxParam, Math.max(0, k));
 }
 
 /** A reusable subframe coder for one block size. */
