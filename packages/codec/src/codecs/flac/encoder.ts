@@ -149,14 +149,19 @@ class SubframeCoder {
   readonly #costs = new Float64Array(MAX_FIXED_ORDER + 1);
   readonly #sums = new Float64Array(1 << MAX_PARTITION_ORDER);
 
-  /** Estimated bits of the best fixed subframe (for choosing a stereo decorrelation). */
-  estimate(x: Int32Array, n: number): number {
+  /**
+   * The best fixed predictor order of `x[0, n)` and its residual size (sum of |residual|), for
+   * choosing a stereo decorrelation; the order is handed back to `write()` so it is not searched twice.
+   */
+  estimate(x: Int32Array, n: number): { cost: number; order: number } {
     fixedCosts(x, n, this.#costs);
-    return Math.min(...this.#costs);
+    let order = 0;
+    for (let o = 1; o <= MAX_FIXED_ORDER; o++) if (this.#costs[o]! < this.#costs[order]!) order = o;
+    return { cost: this.#costs[order]!, order };
   }
 
-  /** Writes the subframe of `x[0, n)` at `bits` bits per sample. */
-  write(w: BitWriter, x: Int32Array, n: number, bits: number): void {
+  /** Writes the subframe of `x[0, n)` at `bits` bits per sample (`knownOrder`: from `estimate()`). */
+  write(w: BitWriter, x: Int32Array, n: number, bits: number, knownOrder?: number): void {
     const first = x[0]!;
     let constant = true;
     for (let i = 1; i < n; i++) {
@@ -170,9 +175,7 @@ class SubframeCoder {
       w.writeLong(first >>> 0, bits);
       return;
     }
-    fixedCosts(x, n, this.#costs);
-    let order = 0;
-    for (let o = 1; o <= MAX_FIXED_ORDER; o++) if (this.#costs[o]! < this.#costs[order]!) order = o;
+    const order = knownOrder ?? this.estimate(x, n).order;
     const residual = this.#residual;
     fixedResidual(x, n, order, residual);
     const folded = this.#folded;
@@ -443,6 +446,8 @@ class FlacEncoder implements Encoder {
     const channels = this.#channels;
     // Channel assignment: independent, or for stereo the cheapest of left/side, right/side, mid/side.
     let assignment = channels - 1;
+    /** Best fixed orders of left, right, mid and side, found while choosing the assignment. */
+    const orders: ({ cost: number; order: number } | undefined)[] = [];
     if (channels === 2) {
       const left = this.#block[0]!;
       const right = this.#block[1]!;
@@ -452,10 +457,11 @@ class FlacEncoder implements Encoder {
         mid[i] = (left[i]! + right[i]!) >> 1;
         side[i] = left[i]! - right[i]!;
       }
-      const l = this.#coder.estimate(left, n);
-      const r = this.#coder.estimate(right, n);
-      const m = this.#coder.estimate(mid, n);
-      const s = this.#coder.estimate(side, n);
+      orders[0] = this.#coder.estimate(left, n);
+      orders[1] = this.#coder.estimate(right, n);
+      orders[2] = this.#coder.estimate(mid, n);
+      orders[3] = this.#coder.estimate(side, n);
+      const [l, r, m, s] = orders.map((o) => o!.cost) as [number, number, number, number];
       const options = [l + r, l + s, r + s, m + s];
       const best = options.indexOf(Math.min(...options));
       assignment = best === 0 ? 1 : 7 + best;
@@ -488,19 +494,19 @@ class FlacEncoder implements Encoder {
     const coder = this.#coder;
     switch (assignment) {
       case 8: // left/side
-        coder.write(w, this.#block[0]!, n, bits);
-        coder.write(w, this.#side, n, bits + 1);
+        coder.write(w, this.#block[0]!, n, bits, orders[0]?.order);
+        coder.write(w, this.#side, n, bits + 1, orders[3]?.order);
         break;
       case 9: // right/side: side first
-        coder.write(w, this.#side, n, bits + 1);
-        coder.write(w, this.#block[1]!, n, bits);
+        coder.write(w, this.#side, n, bits + 1, orders[3]?.order);
+        coder.write(w, this.#block[1]!, n, bits, orders[1]?.order);
         break;
       case 10: // mid/side
-        coder.write(w, this.#mid, n, bits);
-        coder.write(w, this.#side, n, bits + 1);
+        coder.write(w, this.#mid, n, bits, orders[2]?.order);
+        coder.write(w, this.#side, n, bits + 1, orders[3]?.order);
         break;
       default:
-        for (let c = 0; c < channels; c++) coder.write(w, this.#block[c]!, n, bits);
+        for (let c = 0; c < channels; c++) coder.write(w, this.#block[c]!, n, bits, orders[c]?.order);
     }
     w.align();
     w.write(crc16(w.bytes, start, w.length), 16);
