@@ -4,7 +4,13 @@
  */
 import './builtins.js';
 
-export { createFlacDecoder, createFlacEncoder, decodeFlac, flacCodec } from './codecs/flac.js';
+export {
+  createFlacDecoder,
+  createFlacEncoder,
+  decodeFlac,
+  type FlacEncoderOptions,
+  flacCodec,
+} from './codecs/flac.js';
 export { decodeMp3, MP3_DEFAULT_BITRATE, mp3Codec } from './codecs/mp3.js';
 export { decodeOggOpus, OPUS_DEFAULT_BITRATE, OPUS_RATES, opusCodec } from './codecs/opus.js';
 export { createPcmEncoder, decodePcm, pcmCodec } from './codecs/pcm.js';

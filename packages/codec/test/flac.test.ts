@@ -114,6 +114,39 @@ describe('FLAC encoder output passes flac -t and decodes bit-exactly', () => {
     expect(flacTest(path).ok).toBe(true);
   });
 
+  it('takes an MD5 known up front: STREAMINFO complete with no patch, and a mismatch refused at end()', () => {
+    const pcm = signal('int24', 2, 9_000);
+    const md5 = new Uint8Array(createHash('md5').update(pcm).digest());
+    const { file } = encode(pcm, {
+      rate: 48_000,
+      channels: 2,
+      sampleFormat: 'int24',
+      totalFrames: 9_000,
+      md5,
+    });
+    const path = join(dir, 'md5-up-front.flac');
+    writeFileSync(path, file); // no patches applied
+    const { ok, log } = flacTest(path);
+    expect(ok, log).toBe(true);
+    expect(log).not.toMatch(/WARNING/);
+    const wrong = createFlacEncoder({
+      rate: 48_000,
+      channels: 2,
+      sampleFormat: 'int24',
+      md5: new Uint8Array(16),
+    });
+    wrong.write(pcm);
+    expect(() => wrong.end()).toThrow(/do not match the md5/);
+    expect(() =>
+      createFlacEncoder({
+        rate: 48_000,
+        channels: 2,
+        sampleFormat: 'int24',
+        md5: new Uint8Array(3),
+      }),
+    ).toThrow(/md5 must be 16 bytes/);
+  });
+
   it('decodes FLAC written by the flac CLI (LPC, every level) bit-exactly', () => {
     const pcm = signal('int24', 2, 20_000, 7);
     const rawPath = join(dir, 'cli.raw');

@@ -8,7 +8,7 @@ import { createFlacDecoder } from './flac/decoder.js';
 import { createFlacEncoder, FLAC_MAX_CHANNELS, flacBitsFor } from './flac/encoder.js';
 
 export { createFlacDecoder } from './flac/decoder.js';
-export { createFlacEncoder } from './flac/encoder.js';
+export { createFlacEncoder, type FlacEncoderOptions } from './flac/encoder.js';
 
 /**
  * Decodes a whole FLAC file to float32 (the stored bit depth in `sampleFormat`).

@@ -23,6 +23,18 @@ const MAX_PARTITION_ORDER = 8;
 /** Bytes from the start of the stream to STREAMINFO's body. */
 const STREAMINFO_OFFSET = 8;
 
+/** Options of {@link createFlacEncoder}: the common ones, plus an MD5 known in advance. */
+export interface FlacEncoderOptions extends EncoderOptions {
+  /**
+   * MD5 of the samples as FLAC stores them, when known before encoding (a first pass over a
+   * spool): then STREAMINFO is complete from the first byte (with `totalFrames`), so an output
+   * that cannot seek (an upload) needs no patch. For int8, int16 and int24 input it is the MD5
+   * of the PCM bytes written; for int32 and float32, of those samples converted to int24. `end()`
+   * throws `INVALID_OPTIONS` when the samples written do not match it (the header would lie).
+   */
+  md5?: Uint8Array;
+}
+
 /** Bits per sample FLAC stores for each input sample format (float32 and int32 are stored as 24-bit). */
 export function flacBitsFor(sampleFormat: SampleFormat): 8 | 16 | 24 {
   return sampleFormat === 'int8' ? 8 : sampleFormat === 'int16' ? 16 : 24;
@@ -315,9 +327,16 @@ class FlacEncoder implements Encoder {
   #headerSent = false;
   #ended = false;
   #md5Digest: Uint8Array | null = null;
+  readonly #md5Given: Uint8Array | undefined;
 
-  constructor(options: EncoderOptions) {
-    const { rate, channels, sampleFormat, totalFrames } = options ?? ({} as EncoderOptions);
+  constructor(options: FlacEncoderOptions) {
+    const { rate, channels, sampleFormat, totalFrames, md5 } = options ?? ({} as FlacEncoderOptions);
+    if (md5 !== undefined && !(md5 instanceof Uint8Array && md5.length === 16)) {
+      throw flacError(
+        `md5 must be 16 bytes (a Uint8Array), got ${md5 instanceof Uint8Array ? `${md5.length} bytes` : typeof md5}`,
+      );
+    }
+    this.#md5Given = md5;
     const problem = shapeProblem({ rate, channels, sampleFormat });
     if (problem) throw flacError(problem.message);
     if (channels > FLAC_MAX_CHANNELS) {
@@ -352,7 +371,7 @@ class FlacEncoder implements Encoder {
         channels: this.#channels,
         bits: this.#bits,
         totalFrames: this.#totalFrames ?? 0,
-        md5: null,
+        md5: this.#md5Given ?? null,
       }),
       8,
     );
@@ -416,6 +435,9 @@ class FlacEncoder implements Encoder {
     }
     if (this.#fill > 0) this.#encodeBlock(this.#fill);
     this.#md5Digest = new Uint8Array(this.#md5.digest());
+    if (this.#md5Given && Buffer.compare(this.#md5Given, this.#md5Digest) !== 0) {
+      throw flacError('the samples written do not match the md5 given up front; STREAMINFO is wrong');
+    }
     return w.bytes.slice(0, w.length);
   }
 
@@ -523,9 +545,9 @@ class FlacEncoder implements Encoder {
  * returns the frames of the blocks it completed; `end()` the last, shorter block. With
  * `totalFrames` STREAMINFO carries the total sample count from the first byte; the MD5 and
  * frame sizes are known only at the end: `headerPatches()` rewrites STREAMINFO with them (and
- * the count, when it was not given) for a seekable output.
+ * the count, when it was not given) for a seekable output, unless `md5` was given up front.
  * @throws {CodecError} `INVALID_OPTIONS` naming the bad value.
  */
-export function createFlacEncoder(options: EncoderOptions): Encoder {
+export function createFlacEncoder(options: FlacEncoderOptions): Encoder {
   return new FlacEncoder(options);
 }
