@@ -263,21 +263,26 @@ export class CaptureSession {
   /** Takes what the ring holds and asks to be woken once the pending chunk can be completed. */
   #read(): void {
     if (!this.#stream) return;
-    // wake once the frames that complete the pending chunk are in (after any still to be cut
-    // before the first delivered frame), or, draining, the frames up to the stop frame
-    const toCut = Math.max(0, this.#firstFrame - this.#received);
-    const next =
-      this.#phase === 'draining'
-        ? Math.max(1, this.#endFrame - this.#received)
-        : toCut + this.#spec.chunk - this.#pendingBytes / this.#frameBytes;
-    const r = this.#stream.read(next);
+    const r = this.#stream.read(this.#spec.chunk);
     this.#observe(r);
     this.#consume(r);
     if (this.#phase === 'draining' && this.#received >= this.#endFrame) {
       this.#drained?.();
       return;
     }
-    if (r.finished && r.data === null) this.#lost(`the stream is no longer active`);
+    if (r.finished && r.data === null) {
+      this.#lost('the stream is no longer active');
+      return;
+    }
+    // Wake once the frames that complete the pending chunk are in (after any still to be cut
+    // before the first delivered frame), or, draining, the frames up to the stop frame. Set after
+    // consuming: the threshold depends on what this read added to the pending chunk.
+    const toCut = Math.max(0, this.#firstFrame - this.#received);
+    this.#stream.setWakeFrames(
+      this.#phase === 'draining'
+        ? Math.max(1, this.#endFrame - this.#received)
+        : toCut + this.#spec.chunk - this.#pendingBytes / this.#frameBytes,
+    );
   }
 
   #checkStall(): void {

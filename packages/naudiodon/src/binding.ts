@@ -30,6 +30,8 @@ export interface NativeListing {
 export interface NativeStream {
   /** Moves the ring's whole frames into a Buffer; fills `state` and `timings` (see `capture.h`). */
   read(state: Float64Array, timings: Float64Array, nextWakeFrames: number): Buffer | null;
+  /** Sets when the next wake-up comes: once that many frames wait. */
+  setWakeFrames(frames: number): void;
   /** Resolves false when the abort hung and the stream was abandoned. */
   close(): Promise<boolean | undefined>;
   /** PortAudio's input latency of the open stream, in ms. */

@@ -91,6 +91,16 @@ export class InputStream {
   }
 
   /**
+   * Sets when the next wake-up comes: once `frames` frames wait in the ring (at least 1). For a
+   * reader that only knows its next threshold after handling a read (e.g. the frames that complete
+   * its pending chunk).
+   */
+  setWakeFrames(frames: number): void {
+    const n = Math.max(1, Math.min(2 ** 30, Math.floor(frames)));
+    this.#native.setWakeFrames(Number.isFinite(n) ? n : 1);
+  }
+
+  /**
    * True when {@link InputStream.close} gave up on a stream whose abort did not finish within 2 s
    * (libpulse can deadlock when the PulseAudio server dies mid-stream): the stream is left to
    * itself, PortAudio stays initialised (device lists are no longer rescanned in this process) and

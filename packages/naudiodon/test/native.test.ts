@@ -1,7 +1,14 @@
 import { dominantFrequency } from '@audex/test-utils/signals';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diagnostics, listDevices, NaudiodonError, type OpenInputOptions, openInput } from '../src/index.js';
+import {
+  diagnostics,
+  type InputStream,
+  listDevices,
+  NaudiodonError,
+  type OpenInputOptions,
+  openInput,
+} from '../src/index.js';
 import { int16ToFloat, record } from './helpers.js';
 
 let mic: VirtualMic;
@@ -92,6 +99,31 @@ describe('openInput', () => {
     // that read's data fills the ring exactly: the drop started when it was full
     const before = rec.reads.slice(0, firstDrop + 1).reduce((n, r) => n + (r.data?.length ?? 0) / 2, 0);
     expect(before).toBeGreaterThanOrEqual(1600);
+  }, 20_000);
+
+  it('setWakeFrames() after a read moves the next wake-up: reads then hold about that many frames', async () => {
+    const sizes: number[] = [];
+    let done: () => void = () => {};
+    const enough = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const stream: InputStream = await openInput({ ...input, wakeFrames: 160 }, () => {
+      const r = stream.read(160);
+      if (r.data) sizes.push(r.data.length / 2);
+      stream.setWakeFrames(1600);
+      if (sizes.length >= 10) done();
+    });
+    try {
+      await Promise.race([enough, new Promise((r) => setTimeout(r, 10_000))]);
+    } finally {
+      await stream.close();
+    }
+    expect(sizes.length).toBeGreaterThanOrEqual(10);
+    // past the start-up burst, wake-ups come once 1600 frames wait (10 callbacks of 160), not per
+    // callback; a callback between read() and setWakeFrames() may add one early wake-up
+    const steady = sizes.slice(2);
+    expect(steady.filter((n) => n >= 1600).length).toBeGreaterThanOrEqual(steady.length - 1);
+    expect(steady.filter((n) => n === 1600).length).toBeGreaterThanOrEqual(steady.length / 2);
   }, 20_000);
 
   it('close() returns one promise, finishes the stream and leaves the rest readable', async () => {

@@ -179,6 +179,19 @@ napi_value StreamRead(napi_env env, napi_callback_info info) {
   return c->read(env, argv[0], argv[1], next);
 }
 
+// stream.setWakeFrames(frames: number): void — the next wake-up comes once that many frames wait.
+napi_value StreamSetWakeFrames(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Capture *c = unwrapThis(env, info, &argc, argv);
+  if (!c) return nullptr;
+  uint32_t frames = 1;
+  THROW_IF(argc < 1 || napi_get_value_uint32(env, argv[0], &frames) != napi_ok,
+           "setWakeFrames(frames) takes a number of frames");
+  c->setWakeFrames(frames);
+  return nullptr;
+}
+
 // stream.close(): Promise<boolean>; aborts and closes the stream on the PortAudio thread; false when
 // the abort hung and the stream was abandoned (see Capture::close). Resolves at once when the
 // stream is not open (closing twice is the caller's business: the JS wrapper
@@ -319,6 +332,8 @@ napi_value OpenInput(napi_env env, napi_callback_info info) {
         if (napi_create_object(env, &obj) != napi_ok) return nullptr;
         napi_create_function(env, "read", NAPI_AUTO_LENGTH, StreamRead, nullptr, &fn);
         napi_set_named_property(env, obj, "read", fn);
+        napi_create_function(env, "setWakeFrames", NAPI_AUTO_LENGTH, StreamSetWakeFrames, nullptr, &fn);
+        napi_set_named_property(env, obj, "setWakeFrames", fn);
         napi_create_function(env, "close", NAPI_AUTO_LENGTH, StreamClose, nullptr, &fn);
         napi_set_named_property(env, obj, "close", fn);
         setNumber(env, obj, "latencyMs", c->latencyMs());

@@ -59,6 +59,7 @@ class Capture {
   // allocated (for a stream whose close did not finish: its callback might still touch it).
   void closeWake(bool freeHandle = true);
   napi_value read(napi_env env, napi_value state, napi_value timings, uint32_t nextWakeFrames);
+  void setWakeFrames(uint32_t frames) { mWakeFrames.store(frames ? frames : 1, std::memory_order_relaxed); }
   double latencyMs() const { return mLatencySeconds.load(std::memory_order_acquire) * 1000.0; }
   const CaptureOptions &options() const { return mOptions; }
 
