@@ -4,7 +4,14 @@ export { LocalStore, type LocalStoreOptions } from './local-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { decodeMetadata, encodeMetadata } from './metadata.js';
 export { type IncompleteUpload, S3Store, type S3StoreOptions } from './s3-store.js';
-export type { DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+export type {
+  ByteRange,
+  DownloadOptions,
+  DownloadStreamOptions,
+  ListOptions,
+  Store,
+  StoreMetadata,
+} from './types.js';
 export {
   isValidKey,
   keyProblem,
