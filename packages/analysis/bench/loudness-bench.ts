@@ -99,7 +99,7 @@ export async function loudnessBench(): Promise<BenchSection[]> {
   }
   return [
     {
-      title: `Loudness of a ${minutes} min file: @audex/analysis (streamed in 1 MiB reads) vs ffmpeg ebur128=peak=true (median of ${runs})`,
+      title: `Loudness of a ${minutes} min file: @audex/analysis (streamed in 1 MiB reads) vs ffmpeg ebur128=peak=true (${runs === 1 ? 'single run' : runs === 2 ? 'best of 2' : `median of ${runs}`})`,
       columns: [
         'file',
         'audex s',

@@ -60,7 +60,7 @@ export async function vadBench(): Promise<BenchSection[]> {
   }
   return [
     {
-      title: `VAD CPU, Silero v5 on onnxruntime-web (WASM, 1 thread), speech fed in 20 ms chunks (${seconds} s, median of ${runs})`,
+      title: `VAD CPU, Silero v5 on onnxruntime-web (WASM, 1 thread), speech fed in 20 ms chunks (${seconds} s, ${runs === 1 ? 'single run' : runs === 2 ? 'best of 2' : `median of ${runs}`})`,
       columns: ['input', 'CPU % of one core (live)', 'CPU s per hour of audio', 'process RSS MB'],
       rows,
       notes:

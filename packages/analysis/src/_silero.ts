@@ -1,8 +1,7 @@
 // The Silero VAD model (v5 by default, v6 on request), as shipped in @ricky0123/vad-web, run by
 // onnxruntime-web (WebAssembly, single thread: no native binary, nothing downloaded) or by an ONNX
-// runtime the caller passes (onnxruntime-node has the same API). Both packages are optional peer
-// dependencies (146 MB): loudness users do not carry them; a missing one is a MODEL_FAILED error
-// saying what to install. One session per runtime and model is
+// runtime the caller passes (onnxruntime-node has the same API). Both are loaded only when a detector
+// is created; a missing one (a trimmed install) is a MODEL_FAILED error saying what to install. One session per runtime and model is
 // shared by every detector in the process; each detector keeps its own recurrent state and context.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -47,7 +46,7 @@ interface Loaded {
 
 const sessions = new Map<OnnxRuntime | 'default', Map<SileroModel, Promise<Loaded>>>();
 
-/** What to install for voice activity detection (optional peer dependencies: 146 MB together). */
+/** What voice activity detection needs installed (dependencies of this package, 146 MB together). */
 export const VAD_PACKAGES = 'onnxruntime-web@1.30.0 @ricky0123/vad-web@0.0.31';
 
 async function defaultRuntime(): Promise<OnnxRuntime> {

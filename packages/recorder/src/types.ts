@@ -61,9 +61,8 @@ export interface AudioRecorderOptions {
    * Voice activity detection (Silero VAD), off by default. `true` or settings (`threshold`,
    * `minSpeechMs`, `minSilenceMs`, `padMs`, `model`; see `VadOptions` of `@audex/analysis`): speech
    * regions go into the stored metadata (`speech`, `speech_count`, `speech_ms`) and
-   * `speechStart`/`speechEnd` events fire live. The stored audio is untouched. Needs the optional
-   * packages `onnxruntime-web@1.30.0` and `@ricky0123/vad-web@0.0.31` installed (else `start()`
-   * fails with `ANALYSIS_FAILED` naming them).
+   * `speechStart`/`speechEnd` events fire live. The stored audio is untouched. The model loads at
+   * the first `start()` (a failure there is `ANALYSIS_FAILED`).
    */
   vad?: boolean | VadOptions;
 }
