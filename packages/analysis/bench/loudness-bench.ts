@@ -33,7 +33,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 export async function loudnessBench(): Promise<BenchSection[]> {
   const minutes = QUICK ? 5 : 60;
-  const runs = QUICK ? 1 : 3;
+  const runs: number = QUICK ? 1 : 3;
   const dir = await mkdtemp(join(tmpdir(), 'audex-loudness-bench-'));
   const rows: (string | number)[][] = [];
   try {

@@ -42,7 +42,7 @@ async function cpuShare(
 
 export async function vadBench(): Promise<BenchSection[]> {
   const seconds = QUICK ? 60 : 300;
-  const runs = QUICK ? 1 : 3;
+  const runs: number = QUICK ? 1 : 3;
   const rows: (string | number)[][] = [];
   for (const [rate, channels] of [
     [16_000, 1],
