@@ -180,7 +180,7 @@ function convertIntegers(
     to === 'int8' ? new Int8Array(count) : to === 'int16' ? new Int16Array(count) : new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const v = Math.round(input[i]! * ratio);
-    ints[i] = v > max ? max : v;
+    ints[i] = Math.min(v, max);
   }
   return to === 'int24' ? packInt24(ints as Int32Array) : new Uint8Array(ints.buffer);
 }

@@ -8,9 +8,9 @@ import type { HeaderPatch } from '../types.js';
 
 /** What a WAV header describes. */
 export interface WavHeaderOptions {
-  /** Sample rate in Hz, an integer in 1..4294967295. */
+  /** Sample rate in Hz, an integer from 1 to 768000 (`MAX_RATE` of @audex/pcm). */
   rate: number;
-  /** Interleaved channels, 1..65535. */
+  /** Interleaved channels, 1 to 64 (`MAX_CHANNELS` of @audex/pcm). */
   channels: number;
   /**
    * Sample format of the data. `int8` is stored as WAV's 8-bit unsigned PCM (the encoder offsets
