@@ -30,7 +30,7 @@ const s3 = new S3Store({
   endpoint: args.endpoint,
   forcePathStyle: true,
   credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  partSize: 5 * MiB,
+  partBytes: 5 * MiB,
   queueSize: 2,
 });
 const client = await s3.client();

@@ -159,3 +159,14 @@ export function resolveRange(
   }
   return { start: range.start, end };
 }
+
+/** Checks an `overwrite` option (a boolean), applying `fallback` when it is not given. */
+export function overwriteOption(value: unknown, fallback: boolean, key: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new StoreError('INVALID_ARGUMENT', `overwrite must be true or false, got ${String(value)}`, {
+      key,
+    });
+  }
+  return value;
+}

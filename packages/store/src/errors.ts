@@ -8,7 +8,13 @@
  * - `INVALID_ARGUMENT`: a bad option or data argument (e.g. `chunkSize` 0, data not bytes).
  * - `INVALID_OPTIONS`: a bad constructor option (e.g. a relative `root`, a missing bucket).
  * - `UPLOAD_FAILED`: an upload did not complete; nothing partial is visible.
- * - `INTEGRITY_ERROR`: the stored object differs from what was sent (size or checksum).
+ * - `INTEGRITY_ERROR`: the stored object differs from what was sent (size or checksum), or a read
+ *   returned other bytes than the object's.
+ * - `ALREADY_EXISTS`: a write that must not replace an object (`{ overwrite: false }`, the default
+ *   of `copy`) found one under the key; nothing was replaced.
+ * - `ENCRYPTION_ERROR`: the server did not confirm the server-side encryption asked for (the
+ *   object is not kept), or an encrypted object was read without the right SSE-C key.
+ * - `MISSING_DEPENDENCY`: an optional peer dependency is not installed (S3: `@aws-sdk/client-s3`).
  * - `PERMISSION_DENIED`: the backend refused access (read-only directory, 403).
  * - `NO_SPACE`: the disk is full (ENOSPC/EDQUOT).
  * - `IO_ERROR`: any other I/O or network failure.
@@ -22,9 +28,15 @@ export type StoreErrorCode =
   | 'INVALID_OPTIONS'
   | 'UPLOAD_FAILED'
   | 'INTEGRITY_ERROR'
+  | 'ALREADY_EXISTS'
+  | 'ENCRYPTION_ERROR'
+  | 'MISSING_DEPENDENCY'
   | 'PERMISSION_DENIED'
   | 'NO_SPACE'
   | 'IO_ERROR';
+
+/** Marks every StoreError, so `instanceof` holds across copies of this module (ESM and CJS builds, bundled subpaths). */
+const BRAND = Symbol.for('@audex/store.StoreError');
 
 /**
  * The one error class of `@audex/store`. The message starts with `[audex/store]`, names the key or
@@ -38,6 +50,12 @@ export class StoreError extends Error {
   readonly code: StoreErrorCode;
   /** The object key concerned, when there is one. */
   readonly key: string | undefined;
+  declare readonly [BRAND]: true;
+
+  /** True for any StoreError, whichever copy of `@audex/store` (ESM, CJS, a bundled subpath) made it. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
 
   /**
    * @param code - machine-readable reason.
@@ -48,6 +66,7 @@ export class StoreError extends Error {
     super(`[audex/store] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.key = options.key;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 }
 

@@ -3,7 +3,6 @@ export { KeyBuilder, type KeyBuilderOptions } from './key-builder.js';
 export { LocalStore, type LocalStoreOptions } from './local-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { decodeMetadata, encodeMetadata } from './metadata.js';
-export { type IncompleteUpload, S3Store, type S3StoreOptions } from './s3-store.js';
 export type {
   ByteRange,
   DownloadOptions,
@@ -11,6 +10,7 @@ export type {
   ListOptions,
   Store,
   StoreMetadata,
+  WriteOptions,
 } from './types.js';
 export {
   isValidKey,

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { copyFile, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import {
   checkChunk,
@@ -9,6 +20,7 @@ import {
   compareKeys,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_PAGE_SIZE,
+  overwriteOption,
   positiveInteger,
   resolveRange,
 } from './_bytes.js';
@@ -16,7 +28,14 @@ import { classifyEntry, keyToParts, META_SUFFIX } from './_local-layout.js';
 import { notFound, StoreError, type StoreErrorCode } from './errors.js';
 import { KeyBuilder } from './key-builder.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
-import type { DownloadOptions, DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+import type {
+  DownloadOptions,
+  DownloadStreamOptions,
+  ListOptions,
+  Store,
+  StoreMetadata,
+  WriteOptions,
+} from './types.js';
 import { validateKey, validatePrefix } from './validate-key.js';
 
 /** Options of {@link LocalStore}. */
@@ -80,11 +99,15 @@ export class LocalStore implements Store {
     data: Uint8Array | AsyncIterable<Uint8Array>,
     key: string,
     metadata?: StoreMetadata,
+    options: WriteOptions = {},
   ): Promise<string> {
     const paths = this.#paths(key);
     checkData(data, key);
     const meta = encodeMetadata(metadata, key);
-    await this.#write(key, paths, meta, async (handle) => {
+    const overwrite = overwriteOption(options.overwrite, true, key);
+    // Fail before reading the data; the commit checks again (atomically) at the end.
+    if (!overwrite) await this.#refuseExisting(key, paths.object);
+    await this.#write(key, paths, meta, overwrite, async (handle) => {
       if (data instanceof Uint8Array) {
         await writeAll(handle, data);
         return data.length;
@@ -101,8 +124,13 @@ export class LocalStore implements Store {
   }
 
   /** {@inheritDoc Store.uploadMultipart} */
-  uploadMultipart(parts: AsyncIterable<Uint8Array>, key: string, metadata?: StoreMetadata): Promise<string> {
-    return this.upload(parts, key, metadata);
+  uploadMultipart(
+    parts: AsyncIterable<Uint8Array>,
+    key: string,
+    metadata?: StoreMetadata,
+    options?: WriteOptions,
+  ): Promise<string> {
+    return this.upload(parts, key, metadata, options);
   }
 
   /** {@inheritDoc Store.getMetadata} */
@@ -280,12 +308,17 @@ export class LocalStore implements Store {
   }
 
   /** {@inheritDoc Store.copy} */
-  async copy(sourceKey: string, destKey: string): Promise<string> {
+  async copy(sourceKey: string, destKey: string, options: WriteOptions = {}): Promise<string> {
     const source = this.#paths(sourceKey);
     const dest = this.#paths(destKey);
+    const overwrite = overwriteOption(options.overwrite, false, destKey);
     if (sourceKey === destKey) {
       await this.#statObject(sourceKey, source.object);
       return destKey;
+    }
+    if (!overwrite) {
+      await this.#statObject(sourceKey, source.object);
+      await this.#refuseExisting(destKey, dest.object);
     }
     await this.#ensureDir(this.#tmp, destKey);
     const tmpObject = join(this.#tmp, `${randomUUID()}.obj`);
@@ -310,7 +343,7 @@ export class LocalStore implements Store {
         await fsyncPath(tmpObject);
         await fsyncPath(tmpMeta);
       }
-      await this.#commit(destKey, dest, tmpObject, tmpMeta);
+      await this.#commit(destKey, dest, tmpObject, tmpMeta, overwrite);
     } catch (error) {
       await removeQuietly(tmpObject, tmpMeta);
       throw toStoreError(error, 'copy to', destKey);
@@ -352,6 +385,7 @@ export class LocalStore implements Store {
     key: string,
     paths: { object: string; meta: string; parent: string },
     meta: string,
+    overwrite: boolean,
     fill: (handle: FileHandle) => Promise<number>,
   ): Promise<void> {
     await this.#ensureDir(this.#tmp, key);
@@ -390,34 +424,57 @@ export class LocalStore implements Store {
         await handle.close();
       }
       await writeFileSynced(tmpMeta, meta, this.#fsync);
-      await this.#commit(key, paths, tmpObject, tmpMeta);
+      await this.#commit(key, paths, tmpObject, tmpMeta, overwrite);
     } catch (error) {
       await removeQuietly(tmpObject, tmpMeta);
       throw toStoreError(error, 'upload', key);
     }
   }
 
-  /** Renames the temp files into place under the key's lock: metadata first, then the object. */
+  /**
+   * Renames the temp files into place under the key's lock: metadata first, then the object. Without
+   * `overwrite`, an existing object is `ALREADY_EXISTS` and the object is hard-linked into place
+   * (`link` fails on an existing name, so even another process's object is never replaced).
+   */
   async #commit(
     key: string,
     paths: { object: string; meta: string; parent: string },
     tmpObject: string,
     tmpMeta: string,
+    overwrite: boolean,
   ): Promise<void> {
     await this.#locked(key, async () => {
+      if (!overwrite) await this.#refuseExisting(key, paths.object);
       // A concurrent delete may prune the parent between mkdir and rename: retry a few times.
       for (let attempt = 0; ; attempt++) {
         await this.#ensureDir(paths.parent, key);
         try {
           await rename(tmpMeta, paths.meta);
-          await rename(tmpObject, paths.object);
+          if (overwrite) {
+            await rename(tmpObject, paths.object);
+          } else {
+            await link(tmpObject, paths.object);
+            await unlink(tmpObject);
+          }
           break;
         } catch (cause) {
+          if (errno(cause) === 'EEXIST') throw alreadyExists(key);
           if (errno(cause) !== 'ENOENT' || attempt >= 5) throw fsError(cause, 'upload', key);
         }
       }
     });
     if (this.#fsync) await fsyncPath(paths.parent).catch(() => undefined);
+  }
+
+  /** `ALREADY_EXISTS` when an object is stored under `key`. */
+  async #refuseExisting(key: string, object: string): Promise<void> {
+    try {
+      await stat(object);
+    } catch (cause) {
+      if (isMissing(cause)) return;
+      throw fsError(cause, 'check for an existing object at', key);
+    }
+    throw alreadyExists(key);
   }
 
   async #ensureDir(dir: string, key: string): Promise<void> {
@@ -475,6 +532,14 @@ export class LocalStore implements Store {
       if (this.#locks.get(key) === tail) this.#locks.delete(key);
     }
   }
+}
+
+function alreadyExists(key: string): StoreError {
+  return new StoreError(
+    'ALREADY_EXISTS',
+    `an object already exists under ${JSON.stringify(key)} and overwrite is false; nothing was replaced`,
+    { key },
+  );
 }
 
 /** The file ended before `end`: something outside the store truncated it. */

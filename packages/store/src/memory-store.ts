@@ -6,6 +6,7 @@ import {
   compareKeys,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_PAGE_SIZE,
+  overwriteOption,
   positiveInteger,
   resolveRange,
   sliceBytes,
@@ -13,7 +14,14 @@ import {
 import { notFound, StoreError } from './errors.js';
 import { KeyBuilder } from './key-builder.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
-import type { DownloadOptions, DownloadStreamOptions, ListOptions, Store, StoreMetadata } from './types.js';
+import type {
+  DownloadOptions,
+  DownloadStreamOptions,
+  ListOptions,
+  Store,
+  StoreMetadata,
+  WriteOptions,
+} from './types.js';
 import { validateKey, validatePrefix } from './validate-key.js';
 
 /** Options of {@link MemoryStore}. */
@@ -51,10 +59,13 @@ export class MemoryStore implements Store {
     data: Uint8Array | AsyncIterable<Uint8Array>,
     key: string,
     metadata?: StoreMetadata,
+    options: WriteOptions = {},
   ): Promise<string> {
     validateKey(key);
     checkData(data, key);
     const meta = encodeMetadata(metadata, key);
+    const overwrite = overwriteOption(options.overwrite, true, key);
+    if (!overwrite) this.#refuseExisting(key);
     let bytes: Uint8Array;
     if (data instanceof Uint8Array) {
       bytes = data.slice();
@@ -78,13 +89,19 @@ export class MemoryStore implements Store {
       }
       bytes = concatBytes(chunks);
     }
+    if (!overwrite) this.#refuseExisting(key);
     this.#objects.set(key, { data: bytes, metadata: meta });
     return key;
   }
 
   /** {@inheritDoc Store.uploadMultipart} */
-  uploadMultipart(parts: AsyncIterable<Uint8Array>, key: string, metadata?: StoreMetadata): Promise<string> {
-    return this.upload(parts, key, metadata);
+  uploadMultipart(
+    parts: AsyncIterable<Uint8Array>,
+    key: string,
+    metadata?: StoreMetadata,
+    options?: WriteOptions,
+  ): Promise<string> {
+    return this.upload(parts, key, metadata, options);
   }
 
   /** {@inheritDoc Store.getMetadata} */
@@ -145,11 +162,24 @@ export class MemoryStore implements Store {
   }
 
   /** {@inheritDoc Store.copy} */
-  async copy(sourceKey: string, destKey: string): Promise<string> {
+  async copy(sourceKey: string, destKey: string, options: WriteOptions = {}): Promise<string> {
     const source = this.#get(sourceKey);
     validateKey(destKey);
+    const overwrite = overwriteOption(options.overwrite, false, destKey);
+    if (sourceKey === destKey) return destKey;
+    if (!overwrite) this.#refuseExisting(destKey);
     this.#objects.set(destKey, source);
     return destKey;
+  }
+
+  #refuseExisting(key: string): void {
+    if (this.#objects.has(key)) {
+      throw new StoreError(
+        'ALREADY_EXISTS',
+        `an object already exists under ${JSON.stringify(key)} and overwrite is false; nothing was replaced`,
+        { key },
+      );
+    }
   }
 
   #get(key: string): MemoryObject {

@@ -13,6 +13,13 @@ export interface TestStoreOptions {
   teardown?: (store: Store) => void | Promise<void>;
   /** Per-test timeout in ms. Default 60 000. */
   timeout?: number;
+  /**
+   * The backend refuses `overwrite: false` writes atomically, so exactly one of several concurrent
+   * writers to a free key wins. Default `true`; `false` for servers that ignore `If-None-Match`
+   * (s3rver), where the check before writing leaves a window and only "at least one wins, the object
+   * is whole" is checked.
+   */
+  atomicNoOverwrite?: boolean;
 }
 
 /**
@@ -219,11 +226,12 @@ export function testStore(
         { start: 999, end: 5000 },
         { start: 2000, end: 3000 },
       ]) {
-        for (const attempt of [
-          store.download(key, { range }),
-          collect(store.download(key, { stream: true, range })),
-        ]) {
-          const error = await attempt.then(
+        const attempts = [
+          () => store.download(key, { range }),
+          () => collect(store.download(key, { stream: true, range })),
+        ];
+        for (const attempt of attempts) {
+          const error = await attempt().then(
             () => undefined,
             (e: unknown) => e,
           );
@@ -498,7 +506,6 @@ export function testStore(
     it('copies data and metadata; the copy is independent of the source', async () => {
       const base = space();
       await store.upload(new Uint8Array([1, 2, 3]), `${base}src`, { n: 1, tags: ['a'] });
-      await store.upload(new Uint8Array([9]), `${base}dst`, { old: true });
       await expect(store.copy(`${base}src`, `${base}dst`)).resolves.toBe(`${base}dst`);
       expect([...(await store.download(`${base}dst`))]).toEqual([1, 2, 3]);
       expect(await store.getMetadata(`${base}dst`)).toEqual({ n: 1, tags: ['a'] });
@@ -508,6 +515,79 @@ export function testStore(
       expect(await store.getMetadata(`${base}deep/er/copy`)).toEqual({ n: 2 });
       await expect(store.copy(`${base}src`, `${base}src`)).resolves.toBe(`${base}src`);
       expect([...(await store.download(`${base}src`))]).toEqual([4]);
+    });
+
+    it('never lets copy replace an object by accident: ALREADY_EXISTS unless overwrite is true', async () => {
+      const base = space();
+      await store.upload(new Uint8Array([1, 2, 3]), `${base}src`, { n: 1 });
+      await store.upload(new Uint8Array([9]), `${base}dst`, { old: true });
+      await expectCode(store.copy(`${base}src`, `${base}dst`), 'ALREADY_EXISTS');
+      await expectCode(store.copy(`${base}src`, `${base}dst`, { overwrite: false }), 'ALREADY_EXISTS');
+      expect([...(await store.download(`${base}dst`))]).toEqual([9]);
+      expect(await store.getMetadata(`${base}dst`)).toEqual({ old: true });
+      await expect(store.copy(`${base}src`, `${base}dst`, { overwrite: true })).resolves.toBe(`${base}dst`);
+      expect([...(await store.download(`${base}dst`))]).toEqual([1, 2, 3]);
+      expect(await store.getMetadata(`${base}dst`)).toEqual({ n: 1 });
+      await expectCode(store.copy(`${base}missing`, `${base}dst`), 'NOT_FOUND');
+      await expectCode(
+        store.copy(`${base}src`, `${base}x`, { overwrite: 'yes' as unknown as boolean }),
+        'INVALID_ARGUMENT',
+      );
+      expect(await store.exists(`${base}x`)).toBe(false);
+    });
+
+    it('uploads with overwrite: false only to a free key, whole or streamed', async () => {
+      const base = space();
+      await expect(
+        store.upload(new Uint8Array([1]), `${base}a`, { v: 1 }, { overwrite: false }),
+      ).resolves.toBe(`${base}a`);
+      await expectCode(
+        store.upload(new Uint8Array([2]), `${base}a`, { v: 2 }, { overwrite: false }),
+        'ALREADY_EXISTS',
+      );
+      await expectCode(
+        store.uploadMultipart(
+          iterate([randomBytes(1000), randomBytes(2000)]),
+          `${base}a`,
+          { v: 3 },
+          { overwrite: false },
+        ),
+        'ALREADY_EXISTS',
+      );
+      expect([...(await store.download(`${base}a`))]).toEqual([1]);
+      expect(await store.getMetadata(`${base}a`)).toEqual({ v: 1 });
+      await store.uploadMultipart(
+        iterate([new Uint8Array([5, 6])]),
+        `${base}b`,
+        { v: 4 },
+        { overwrite: false },
+      );
+      expect([...(await store.download(`${base}b`))]).toEqual([5, 6]);
+      await store.upload(new Uint8Array([7]), `${base}a`, { v: 5 }, { overwrite: true });
+      expect(await store.getMetadata(`${base}a`)).toEqual({ v: 5 });
+      await expectCode(
+        store.upload(new Uint8Array([7]), `${base}c`, {}, { overwrite: 1 as unknown as boolean }),
+        'INVALID_ARGUMENT',
+      );
+      expect(await store.exists(`${base}c`)).toBe(false);
+    });
+
+    it(`lets ${(options.atomicNoOverwrite ?? true) ? 'exactly' : 'at least'} one of 10 concurrent overwrite: false uploads to a free key win`, async () => {
+      const key = `${space()}race`;
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          store.upload(Buffer.alloc(1000 + i, i), key, { writer: i }, { overwrite: false }),
+        ),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (options.atomicNoOverwrite ?? true) expect(won).toHaveLength(1);
+      else expect(won.length).toBeGreaterThanOrEqual(1);
+      for (const r of lost) expect((r.reason as StoreError).code).toBe('ALREADY_EXISTS');
+      const got = Buffer.from(await store.download(key));
+      const writer = got[0]!;
+      expect(got.equals(Buffer.alloc(1000 + writer, writer))).toBe(true);
+      expect(await store.getMetadata(key)).toEqual({ writer });
     });
 
     it('reports existence and deletes object and metadata', async () => {

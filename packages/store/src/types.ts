@@ -38,6 +38,17 @@ export interface DownloadStreamOptions {
   range?: ByteRange;
 }
 
+/** Options of writes ({@link Store.upload}, {@link Store.uploadMultipart}, {@link Store.copy}). */
+export interface WriteOptions {
+  /**
+   * Replace an object already under the key. Default `true` for `upload` and `uploadMultipart`
+   * (last writer wins), `false` for `copy`. When `false` and an object exists, the write fails with
+   * `StoreError` `ALREADY_EXISTS` and nothing is replaced (S3: `If-None-Match: *` plus a check
+   * before writing, for servers that ignore the header).
+   */
+  overwrite?: boolean;
+}
+
 /** Options of {@link Store.list}. */
 export interface ListOptions {
   /** Keys per yielded page (the last page may be shorter). Default 1000. A positive integer. */
@@ -55,19 +66,25 @@ export interface Store {
   readonly keyBuilder: KeyBuilder;
   /**
    * Stores `data` (bytes, or an async iterable of byte chunks consumed with bounded memory) under
-   * `key` with `metadata`, replacing any previous object; the object appears whole or not at all.
-   * Resolves to the key.
+   * `key` with `metadata`, replacing any previous object unless `options.overwrite` is `false`; the
+   * object appears whole or not at all. Resolves to the key.
    */
   upload(
     data: Uint8Array | AsyncIterable<Uint8Array>,
     key: string,
     metadata?: StoreMetadata,
+    options?: WriteOptions,
   ): Promise<string>;
   /**
    * Stores the concatenation of `parts` under `key`, streaming (S3: a multipart upload, aborted on
    * failure). Resolves to the key.
    */
-  uploadMultipart(parts: AsyncIterable<Uint8Array>, key: string, metadata?: StoreMetadata): Promise<string>;
+  uploadMultipart(
+    parts: AsyncIterable<Uint8Array>,
+    key: string,
+    metadata?: StoreMetadata,
+    options?: WriteOptions,
+  ): Promise<string>;
   /** The metadata given at upload, JSON types kept (`{}` when none was given). */
   getMetadata(key: string): Promise<StoreMetadata>;
   /** The whole object, or the bytes of `options.range`. */
@@ -85,6 +102,10 @@ export interface Store {
   exists(key: string): Promise<boolean>;
   /** Removes every object whose key starts with `prefix` (everything when omitted or `''`). */
   clear(prefix?: string): Promise<void>;
-  /** Copies object and metadata to `destKey`, replacing it. Resolves to `destKey`. */
-  copy(sourceKey: string, destKey: string): Promise<string>;
+  /**
+   * Copies object and metadata to `destKey`. An existing `destKey` is `ALREADY_EXISTS` unless
+   * `options.overwrite` is `true` (then it is replaced). Copying a key onto itself changes nothing.
+   * Resolves to `destKey`.
+   */
+  copy(sourceKey: string, destKey: string, options?: WriteOptions): Promise<string>;
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import * as entry from '@audex/store';
+import * as main from '@audex/store';
+import * as s3 from '@audex/store/s3';
 import { describe, expect, it } from 'vitest';
 
 const testDir = new URL('.', import.meta.url);
@@ -7,8 +8,8 @@ const testFiles = readdirSync(testDir)
   .filter((f) => f.endsWith('.test.ts'))
   .map((f) => readFileSync(new URL(f, testDir), 'utf8'));
 
-// Every class the main entry exports whose instances are Stores.
-const backends = Object.entries(entry)
+// Every class the main and S3 entries export whose instances are Stores.
+const backends = Object.entries({ ...main, ...s3 })
   .filter(([name, value]) => typeof value === 'function' && name.endsWith('Store') && 'prototype' in value)
   .filter(
     ([, value]) => typeof (value as { prototype: { upload?: unknown } }).prototype.upload === 'function',

@@ -131,7 +131,9 @@ describe('LocalStore faults', () => {
   it('fails copy on a full disk without touching the destination', async () => {
     await store.upload(new Uint8Array([9]), 'audex/dest', { d: 1 });
     Object.assign(fault, { op: 'sync', code: 'ENOSPC' });
-    await expect(store.copy(key, 'audex/dest')).rejects.toMatchObject({ code: 'NO_SPACE' });
+    await expect(store.copy(key, 'audex/dest', { overwrite: true })).rejects.toMatchObject({
+      code: 'NO_SPACE',
+    });
     delete fault.op;
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
     expect([...(await store.download('audex/dest'))]).toEqual([9]);

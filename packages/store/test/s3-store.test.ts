@@ -17,8 +17,8 @@ testStore(
       endpoint: server.endpoint,
       forcePathStyle: true,
       credentials: server.credentials,
-      partSize: 5 * 1024 * 1024,
+      partBytes: 5 * 1024 * 1024,
     });
   },
-  { teardown: (store) => (store as S3Store).destroy() },
+  { teardown: (store) => (store as S3Store).destroy(), atomicNoOverwrite: false },
 );

@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+
+// A copy of the package (source) in a directory where no @aws-sdk/client-s3 can be resolved, as a
+// user who installed @audex/store without its optional peer dependency has it.
+const dir = mkdtempSync(join(tmpdir(), 'audex-no-sdk-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('S3Store without @aws-sdk/client-s3 installed: MISSING_DEPENDENCY naming the package; the rest of the store works', () => {
+  const pkg = join(dir, 'node_modules', '@audex', 'store');
+  mkdirSync(pkg, { recursive: true });
+  const here = new URL('..', import.meta.url);
+  cpSync(new URL('package.json', here), join(pkg, 'package.json'));
+  cpSync(new URL('src', here), join(pkg, 'src'), { recursive: true });
+  cpSync(new URL('../pcm', here), join(dir, 'node_modules', '@audex', 'pcm'), {
+    recursive: true,
+    filter: (source) => !source.includes('node_modules'),
+  });
+  writeFileSync(
+    join(dir, 'check.mjs'),
+    `
+import { MemoryStore, StoreError } from '@audex/store';
+import { S3Store } from '@audex/store/s3';
+const memory = new MemoryStore();
+await memory.upload(new Uint8Array([1]), 'audex/a');
+const store = new S3Store({ bucket: 'b', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'AKIAXX', secretAccessKey: 'secret' } });
+const error = await store.upload(new Uint8Array([1]), 'audex/a').then(() => undefined, (e) => e);
+const again = await store.download('audex/a').then(() => undefined, (e) => e);
+console.log(JSON.stringify({ memory: memory.size, instance: error instanceof StoreError, code: error?.code, message: error?.message, again: again?.code }));
+`,
+  );
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+  const out = execFileSync(process.execPath, ['--import', tsx, '--conditions=@audex/source', 'check.mjs'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  const result = JSON.parse(out.trim().split('\n').pop()!);
+  expect(result).toEqual({
+    memory: 1,
+    instance: true,
+    code: 'MISSING_DEPENDENCY',
+    message: expect.stringContaining('@aws-sdk/client-s3'),
+    again: 'MISSING_DEPENDENCY',
+  });
+  expect(result.message).toMatch(
+    /^\[audex\/store\] S3Store needs the AWS SDK package @aws-sdk\/client-s3.*npm install @aws-sdk\/client-s3@3\.1169\.0/,
+  );
+});
