@@ -26,17 +26,28 @@ interface Answer {
 }
 
 /**
- * GetObject of the whole object or of a range. A ranged answer's `Content-Range` total is the
- * object's size: a range reaching past it is `INVALID_ARGUMENT` (S3 would silently shorten it). A
- * server may answer more than the range asked for, or ignore `Range` with a plain 200: the bytes
- * before the range are skipped. An empty range costs a HeadObject (S3 cannot GET zero bytes).
+ * GetObject of the whole object or of a range, always sent as a Range GET (`bytes=0-` for the whole
+ * object) so that the answer's `Content-Range` states the object's size: a range reaching past it
+ * is `INVALID_ARGUMENT` (S3 would silently shorten it), and a body longer or shorter than the span
+ * it announces is `INTEGRITY_ERROR` even when its `Content-Length` was changed to match. A server
+ * may answer more than the range asked for, or ignore `Range` with a plain 200: the bytes before
+ * the range are skipped. An empty range (or an empty object) costs a HeadObject (S3 cannot GET zero
+ * bytes).
  */
 async function get(conn: Connection, key: string, range: unknown): Promise<Answer> {
   validateKey(key);
   const request = checkRange(range, key);
   const empty = async (): Promise<Answer> => {
     const head = await headObject(conn, key, 'download');
-    resolveRange(request, head.ContentLength ?? 0, key);
+    const size = head.ContentLength ?? 0;
+    const { start, end } = resolveRange(request, size, key);
+    if (end > start) {
+      throw new StoreError(
+        'IO_ERROR',
+        `could not download ${JSON.stringify(key)}: the server refused bytes ${start}-${end - 1} of its ${size}-byte object as not satisfiable`,
+        { key },
+      );
+    }
     return { body: undefined, skip: 0, length: 0 };
   };
   if (request !== undefined && request.end === request.start) return empty();
@@ -47,16 +58,13 @@ async function get(conn: Connection, key: string, range: unknown): Promise<Answe
       new s3.GetObjectCommand({
         Bucket: conn.bucket,
         Key: key,
-        ...(request === undefined
-          ? {}
-          : { Range: `bytes=${request.start}-${request.end === undefined ? '' : request.end - 1}` }),
+        Range: `bytes=${request?.start ?? 0}-${request?.end === undefined ? '' : request.end - 1}`,
         ...conn.encryption?.read(),
       }),
     );
   } catch (cause) {
-    // Past the end (or an empty tail): the size decides which.
-    if (request !== undefined && (errorName(cause) === 'InvalidRange' || statusOf(cause) === 416))
-      return empty();
+    // Past the end, an empty tail or an empty object: the size decides which.
+    if (errorName(cause) === 'InvalidRange' || statusOf(cause) === 416) return empty();
     throw conn.error(cause, 'download', key, { read: true });
   }
   const body = result.Body as Readable;
@@ -94,6 +102,13 @@ function window(
     first = Number(match[1]);
     last = Number(match[2]);
     size = Number(match[3]);
+    if (contentLength !== undefined && contentLength !== last - first + 1) {
+      throw new StoreError(
+        'INTEGRITY_ERROR',
+        `download of ${JSON.stringify(key)}: the server announced bytes ${first}-${last} (${last - first + 1} bytes) but a body of ${contentLength}`,
+        { key },
+      );
+    }
   } else if (contentLength !== undefined) {
     size = contentLength;
     last = size - 1;

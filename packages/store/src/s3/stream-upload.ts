@@ -305,21 +305,25 @@ export class StreamUpload {
     // RGW ignores If-None-Match on CompleteMultipartUpload: look before completing.
     if (!overwrite) await refuseExisting(this.#conn, key, tag);
     const crc32c = this.#checksum === 'crc32c' ? this.#whole.digestBase64() : undefined;
-    const { gone } = await completeMultipart(this.#conn, key, this.#uploadId!, parts, {
-      totalBytes,
-      crc32c,
-      overwrite,
-    });
-    if (gone) {
-      // The server no longer knows the upload: a lost answer to an earlier Complete, or an abort.
-      const head = await headIfExists(this.#conn, key, 'verify');
-      if (head?.Metadata?.[TAG_HEADER] !== tag) {
+    try {
+      const { gone } = await completeMultipart(this.#conn, key, this.#uploadId!, parts, {
+        totalBytes,
+        crc32c,
+        overwrite,
+      });
+      if (gone) {
         throw new StoreError(
           'UPLOAD_FAILED',
           `upload of ${JSON.stringify(key)}: the server lost multipart upload ${this.#uploadId} before it completed (aborted by another process?)`,
           { key },
         );
       }
+    } catch (error) {
+      // The answer may be lost or wrong while the upload did complete (a retried Complete then
+      // finds no upload: NoSuchUpload on S3 and RGW, 500 on s3rver): the object carrying this
+      // upload's tag says so.
+      const head = await headIfExists(this.#conn, key, 'verify').catch(() => undefined);
+      if (head?.Metadata?.[TAG_HEADER] !== tag) throw error;
     }
     await verifyWritten(this.#conn, key, { tag, bytes: totalBytes, crc32c });
   }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,4 +50,16 @@ console.log(JSON.stringify({ memory: memory.size, instance: error instanceof Sto
   expect(result.message).toMatch(
     /^\[audex\/store\] S3Store needs the AWS SDK package @aws-sdk\/client-s3.*npm install @aws-sdk\/client-s3@3\.1169\.0/,
   );
+});
+
+it('keeps the AWS SDK out of every module until an S3Store is used, and S3 code out of the main entry', () => {
+  const src = new URL('../src/', import.meta.url);
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  expect(files).toContain('s3/connection.ts');
+  for (const file of files) {
+    const source = readFileSync(new URL(file, src), 'utf8');
+    const staticSdkImports = source.split('\n').filter((l) => /^import (?!type ).*@aws-sdk/.test(l));
+    expect(staticSdkImports, file).toEqual([]);
+    if (!file.startsWith('s3/')) expect(source, file).not.toMatch(/from '\.\/s3\//);
+  }
 });
