@@ -9,7 +9,8 @@
 // Each fact is written once: the owner process in lock.json, the key in the journal header.
 // A recording made of several files (rotation) is several journals in one directory, each with its
 // own key and stored marker, which recovery already handles one by one; a resumable upload keeps
-// its upload journal in the same directory, and recovery hands the directory back to the Uploader.
+// its upload journal (<journal id>.upload) in the same directory, and recovery hands the journal's
+// buffer back to the Uploader, which resumes the upload.
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';

@@ -3,6 +3,14 @@ export { KeyBuilder, type KeyBuilderOptions } from './key-builder.js';
 export { LocalStore, type LocalStoreOptions } from './local-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { decodeMetadata, encodeMetadata } from './metadata.js';
+export {
+  type CompletedPart,
+  type IncompleteUpload,
+  isResumableStore,
+  type ResumableStore,
+  type ResumableUploadOptions,
+  type UploadCheckpoint,
+} from './resumable.js';
 export type {
   ByteRange,
   DownloadOptions,

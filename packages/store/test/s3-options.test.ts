@@ -42,3 +42,12 @@ describe('S3Store options', () => {
     expect(() => new S3Store({ bucket: 'b', queueSize: 64, integrity: 'md5' })).not.toThrow();
   });
 });
+
+describe('isResumableStore', () => {
+  it('tells S3Store (resumable) from LocalStore and MemoryStore', async () => {
+    const { isResumableStore, LocalStore, MemoryStore } = await import('@audex/store');
+    expect(isResumableStore(new S3Store({ bucket: 'b' }))).toBe(true);
+    expect(isResumableStore(new MemoryStore())).toBe(false);
+    expect(isResumableStore(new LocalStore({ root: '/tmp/audex-never-written' }))).toBe(false);
+  });
+});

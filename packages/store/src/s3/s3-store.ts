@@ -6,15 +6,20 @@ import { checkData, DEFAULT_PAGE_SIZE, overwriteOption, positiveInteger } from '
 import { isStoreError, StoreError } from '../errors.js';
 import { KeyBuilder } from '../key-builder.js';
 import type {
+  IncompleteUpload,
+  ResumableStore,
+  ResumableUploadOptions,
+  UploadCheckpoint,
+} from '../resumable.js';
+import type {
   DownloadOptions,
   DownloadStreamOptions,
   ListOptions,
-  Store,
   StoreMetadata,
   WriteOptions,
 } from '../types.js';
 import { validateKey, validatePrefix } from '../validate-key.js';
-import { checkCheckpoint, type ResumableUploadOptions, type UploadCheckpoint } from './checkpoint.js';
+import { checkCheckpoint } from './checkpoint.js';
 import { Connection } from './connection.js';
 import { copyObject } from './copy.js';
 import { Crc32c } from './crc32c.js';
@@ -25,16 +30,6 @@ import { resolveOptions, type S3StoreOptions } from './options.js';
 import { StreamUpload, type UploadPlan } from './stream-upload.js';
 import { headIfExists, headObject, verifyWritten } from './verify.js';
 
-/** A multipart upload that was started and neither completed nor aborted. */
-export interface IncompleteUpload {
-  /** The object key it would create. */
-  key: string;
-  /** S3's id of the upload. */
-  uploadId: string;
-  /** When it was started, if the server says. */
-  initiated: Date | undefined;
-}
-
 /**
  * A `Store` on any S3-compatible object store through `@aws-sdk/client-s3` (an optional peer
  * dependency, loaded on first use: constructing an `S3Store` loads no SDK code).
@@ -44,7 +39,7 @@ export interface IncompleteUpload {
  * without assuming ETags are MD5s; uploads can be journaled and resumed after a crash; SSE-S3,
  * SSE-KMS and SSE-C fail closed. Errors never carry credentials or keys.
  */
-export class S3Store implements Store {
+export class S3Store implements ResumableStore {
   /** Builds keys for this store. */
   readonly keyBuilder: KeyBuilder;
   /** The bucket. */
@@ -76,10 +71,10 @@ export class S3Store implements Store {
   }
 
   /**
-   * {@inheritDoc Store.upload}
-   *
-   * Bytes and streams alike go through the streamed uploader: one PutObject when they fit a part,
-   * else a multipart upload (see `options.onCheckpoint` to make it resumable).
+   * Stores `data` (bytes, or an async iterable of byte chunks) under `key` with `metadata`,
+   * replacing an existing object unless `options.overwrite` is `false`; verified before it
+   * resolves to the key. Bytes and streams alike go through the streamed uploader: one PutObject
+   * when they fit a part, else a multipart upload (`options.onCheckpoint` makes it resumable).
    */
   async upload(
     data: Uint8Array | AsyncIterable<Uint8Array>,
@@ -94,7 +89,7 @@ export class S3Store implements Store {
     return key;
   }
 
-  /** {@inheritDoc Store.uploadMultipart} */
+  /** Stores the concatenation of `parts` under `key`, as {@link S3Store.upload} does with a stream. */
   async uploadMultipart(
     parts: AsyncIterable<Uint8Array>,
     key: string,
@@ -246,7 +241,7 @@ export class S3Store implements Store {
     }
   }
 
-  /** {@inheritDoc Store.getMetadata} */
+  /** The metadata given at upload, JSON types kept (`{}` when none was given); `NOT_FOUND` when missing. */
   async getMetadata(key: string): Promise<StoreMetadata> {
     validateKey(key);
     const head = await headObject(this.#conn, key, 'read metadata of');
@@ -265,7 +260,7 @@ export class S3Store implements Store {
     return downloadBytes(this.#conn, key, options?.range);
   }
 
-  /** {@inheritDoc Store.delete} */
+  /** Removes the object (a HeadObject first, to report `NOT_FOUND` when it does not exist). */
   async delete(key: string): Promise<void> {
     validateKey(key);
     if (!(await this.exists(key)))
@@ -275,7 +270,7 @@ export class S3Store implements Store {
     );
   }
 
-  /** {@inheritDoc Store.list} */
+  /** Keys starting with `prefix` (plain string prefix), in pages of `pageSize`, in UTF-8 byte order. */
   async *list(prefix = '', options: ListOptions = {}): AsyncGenerator<string[]> {
     validatePrefix(prefix);
     const pageSize = positiveInteger(options.pageSize, 'pageSize', DEFAULT_PAGE_SIZE);
@@ -313,7 +308,7 @@ export class S3Store implements Store {
     } while (token);
   }
 
-  /** {@inheritDoc Store.exists} An SSE-C object this store has no key for exists too. */
+  /** True when an object exists under `key` (an SSE-C object this store has no key for exists too). */
   async exists(key: string): Promise<boolean> {
     validateKey(key);
     try {
@@ -348,9 +343,8 @@ export class S3Store implements Store {
   }
 
   /**
-   * {@inheritDoc Store.copy}
-   *
-   * CopyObject (server side, objects up to 5 GiB, `If-None-Match: *` unless `overwrite`); a copy
+   * Copies object and metadata to `destKey`; an existing `destKey` is `ALREADY_EXISTS` unless
+   * `options.overwrite` is `true`. Resolves to `destKey`. CopyObject (server side, objects up to 5 GiB, `If-None-Match: *` unless `overwrite`); a copy
    * the server cannot do (larger objects, RGW 16's encrypted objects: 501) streams the object down
    * and up again. The copy is verified like an upload (size, encryption).
    */

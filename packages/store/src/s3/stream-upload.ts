@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { checkChunk } from '../_bytes.js';
 import { StoreError } from '../errors.js';
+import type { CompletedPart, ResumableUploadOptions, UploadCheckpoint } from '../resumable.js';
 import type { StoreMetadata } from '../types.js';
-import type { CompletedPart, ResumableUploadOptions, UploadCheckpoint } from './checkpoint.js';
 import type { Connection } from './connection.js';
 import { Crc32c } from './crc32c.js';
 import {
