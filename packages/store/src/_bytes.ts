@@ -1,3 +1,6 @@
+// Owns the byte helpers every backend shares: option checks (chunk and page sizes, ranges,
+// overwrite), data checks, re-chunking of streams, and UTF-8 key order.
+
 import { StoreError } from './errors.js';
 import type { ByteRange } from './types.js';
 

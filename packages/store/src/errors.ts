@@ -1,3 +1,5 @@
+// Owns StoreError, the one error class of @audex/store, and its codes.
+
 /**
  * Codes of {@link StoreError}; every backend uses the same codes for the same failure.
  *

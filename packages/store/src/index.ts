@@ -1,3 +1,6 @@
+// The `@audex/store` entry: the Store interface and its types, LocalStore, MemoryStore, KeyBuilder,
+// the key and metadata rules, and the resumable-upload plug point. No S3 code (see `./s3`).
+
 export { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
 export { KeyBuilder, type KeyBuilderOptions } from './key-builder.js';
 export { LocalStore, type LocalStoreOptions } from './local-store.js';

@@ -1,3 +1,6 @@
+// Owns LocalStore, the Store on the local filesystem: atomic writes (temp file, fsync, rename or
+// link), positional ranged reads, sorted listing of the key tree.
+
 import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import {

@@ -1,3 +1,5 @@
+// Owns MemoryStore, the reference Store held in a Map (and a double for other packages' tests).
+
 import { concatBytes } from '@audex/pcm';
 import {
   checkChunk,

@@ -1,3 +1,5 @@
+// The `@audex/store/testing` entry: testStore, the conformance suite every Store backend passes.
+
 import { randomBytes, randomUUID } from 'node:crypto';
 // The published entry imports the main entry by name, so StoreError has one identity.
 import { type Store, StoreError, type StoreErrorCode, type StoreMetadata } from '@audex/store';

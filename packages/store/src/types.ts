@@ -1,3 +1,5 @@
+// Owns the Store interface and the option types of its operations (downloads, ranges, writes, lists).
+
 import type { KeyBuilder } from './key-builder.js';
 
 /** User metadata of an object: a JSON object; values keep their JSON types through every backend. */
