@@ -1,0 +1,67 @@
+// Child of the capture bench: captures from the default input with the PortAudioSource of the
+// capture sources given as argv[2] (this checkout's, or main's before @audex/naudiodon in a
+// temporary worktree) and prints one JSON line of measurements. A process of its own, so its
+// process CPU is the capture's alone.
+import { pathToFileURL } from 'node:url';
+
+const [entry, configJson, secondsArg, blocksArg] = process.argv.slice(2);
+const config = JSON.parse(configJson!) as {
+  sampleFormat: string;
+  channels: number;
+  rate: number;
+  chunk: number;
+};
+const seconds = Number(secondsArg);
+const blocks = Number(blocksArg ?? 0);
+const { PortAudioSource } = (await import(pathToFileURL(entry!).href)) as typeof import('../src/index.js');
+
+const source = new PortAudioSource();
+const arrivals: number[] = [];
+let frames = 0;
+const errors: string[] = [];
+const t0 = performance.now();
+await source.start(
+  config as never,
+  (c) => {
+    arrivals.push(performance.now());
+    frames += c.frames;
+  },
+  (e) => errors.push(e.message),
+);
+const resolved = performance.now();
+const cpu0 = process.cpuUsage();
+const end = resolved + seconds * 1000;
+// blocks: synchronous 200 ms stalls of the event loop spread over the run
+let blockedMs = 0;
+let blockedCpuMs = 0;
+for (let b = 0; b < blocks; b++) {
+  await new Promise((r) => setTimeout(r, (seconds * 1000) / (blocks + 1)));
+  const c = process.cpuUsage();
+  const t = performance.now();
+  while (performance.now() - t < 200) {
+    // busy
+  }
+  blockedMs += performance.now() - t;
+  const used = process.cpuUsage(c);
+  blockedCpuMs += (used.user + used.system) / 1000;
+}
+await new Promise((r) => setTimeout(r, Math.max(0, end - performance.now())));
+const cpu = process.cpuUsage(cpu0);
+const stopAt = performance.now();
+await source.stop();
+const wall = (stopAt - resolved) / 1000;
+process.stdout.write(
+  `${JSON.stringify({
+    startMs: resolved - t0,
+    firstChunkMs: (arrivals[0] ?? Number.NaN) - resolved,
+    frames,
+    wall,
+    overflows: source.overflowCount,
+    intervals: arrivals.slice(1).map((t, i) => t - arrivals[i]!),
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    blockedMs,
+    blockedCpuMs,
+    errors,
+  })}\n`,
+);
+process.exit(0);
