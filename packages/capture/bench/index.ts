@@ -68,6 +68,8 @@ interface ChildResult {
   overflows: number;
   intervals: number[];
   cpuMs: number;
+  /** Wall time the CPU figure covers (from 2 s after start() to stop). */
+  cpuWallMs: number;
   /** Wall and CPU time of the event-loop blocks themselves (left out of the CPU figure). */
   blockedMs: number;
   blockedCpuMs: number;
@@ -129,7 +131,7 @@ try {
         fmt(nominal),
         fmt(percentile(r.intervals, 50)),
         fmt(percentile(r.intervals, 99)),
-        fmt(((r.cpuMs - r.blockedCpuMs) / (r.wall * 1000 - r.blockedMs)) * 100),
+        fmt(((r.cpuMs - r.blockedCpuMs) / (r.cpuWallMs - r.blockedMs)) * 100),
       ]);
       console.log(rows.at(-1)!.join(' | '));
     }
@@ -197,7 +199,7 @@ const sections: BenchSection[] = [
     rows,
     notes:
       (failures.length > 0 ? `FAILED: ${failures.join('; ')}. ` : '') +
-      "Process CPU over the capture window (after start() resolved) per second of audio, the whole child process (PortAudio's audio thread and ALSA's pulse plugin included). start() ms is mostly the virtual mic: PulseAudio's null sink renders in up to 2 s blocks until a low-latency reader connects. The old module runs from a detached worktree of main's commit before @audex/naudiodon, in the system temp dir (not committed).",
+      "Process CPU per second of audio from 2 s after start() resolved to stop() (the first 2 s hold tsx's and V8's warm-up), the whole child process (PortAudio's audio thread and ALSA's pulse plugin included). start() ms is mostly the virtual mic: PulseAudio's null sink renders in up to 2 s blocks until a low-latency reader connects. The old module runs from a detached worktree of main's commit before @audex/naudiodon, in the system temp dir (not committed).",
   },
   {
     title: `@audex/naudiodon: npm install of its tarball into an empty project (npm cache warm; median of ${quick ? 3 : 5})`,
