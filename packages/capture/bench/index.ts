@@ -57,7 +57,18 @@ function oldCapture(): { entry: string; commit: string } | undefined {
     if (install.status !== 0)
       throw new Error(`pnpm install in ${dir} failed:\n${install.stdout}${install.stderr}`);
   }
-  return { entry: join(dir, 'packages', 'capture', 'src', 'index.ts'), commit };
+  buildCapture(dir);
+  return { entry: join(dir, 'packages', 'capture', 'dist', 'index.js'), commit };
+}
+
+/** Builds @audex/capture and what it depends on (tsup), so the child runs plain JavaScript. */
+function buildCapture(dir: string): void {
+  const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@audex/capture'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0)
+    throw new Error(`building @audex/capture in ${dir} failed:\n${build.stdout}${build.stderr}`);
 }
 
 interface ChildResult {
@@ -82,16 +93,7 @@ const failures: string[] = [];
 function capture(entry: string, config: object, blocks: number): ChildResult {
   const child = spawnSync(
     process.execPath,
-    [
-      '--conditions=@audex/source',
-      '--import',
-      'tsx',
-      join(here, 'capture-child.ts'),
-      entry,
-      JSON.stringify(config),
-      String(seconds),
-      String(blocks),
-    ],
+    [join(here, 'capture-child.mjs'), entry, JSON.stringify(config), String(seconds), String(blocks)],
     { cwd: here, encoding: 'utf8', timeout: (seconds + 60) * 1000 },
   );
   if (child.status !== 0) throw new Error(`capture child failed (${child.status}): ${child.stderr}`);
@@ -99,10 +101,11 @@ function capture(entry: string, config: object, blocks: number): ChildResult {
 }
 
 const old = oldCapture();
+buildCapture(repo);
 const impls = [
   {
     name: '@audex/naudiodon (wake-up per chunk)',
-    entry: join(repo, 'packages', 'capture', 'src', 'index.ts'),
+    entry: join(repo, 'packages', 'capture', 'dist', 'index.js'),
   },
   ...(old
     ? [{ name: `patched naudiodon 2.3.6, JS polling (main ${old.commit.slice(0, 10)})`, entry: old.entry }]
@@ -199,7 +202,7 @@ const sections: BenchSection[] = [
     rows,
     notes:
       (failures.length > 0 ? `FAILED: ${failures.join('; ')}. ` : '') +
-      "Process CPU per second of audio from 2 s after start() resolved to stop() (the first 2 s hold tsx's and V8's warm-up), the whole child process (PortAudio's audio thread and ALSA's pulse plugin included). start() ms is mostly the virtual mic: PulseAudio's null sink renders in up to 2 s blocks until a low-latency reader connects. The old module runs from a detached worktree of main's commit before @audex/naudiodon, in the system temp dir (not committed).",
+      "Process CPU per second of audio from 2 s after start() resolved to stop() (the first 2 s hold V8's first compilations), the whole child process (PortAudio's audio thread and ALSA's pulse plugin included). start() ms is mostly the virtual mic: PulseAudio's null sink renders in up to 2 s blocks until a low-latency reader connects. Both run the built dist/ with plain node. The old module runs from a detached worktree of main's commit before @audex/naudiodon, in the system temp dir (not committed).",
   },
   {
     title: `@audex/naudiodon: npm install of its tarball into an empty project (npm cache warm; median of ${quick ? 3 : 5})`,

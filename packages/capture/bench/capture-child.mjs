@@ -1,28 +1,23 @@
 // Child of the capture bench: captures from the default input with the PortAudioSource of the
-// capture sources given as argv[2] (this checkout's, or main's before @audex/naudiodon in a
-// temporary worktree) and prints one JSON line of measurements. A process of its own, so its
-// process CPU is the capture's alone.
+// built @audex/capture given as argv[2] (this checkout's dist, or main's before @audex/naudiodon in
+// a temporary worktree) and prints one JSON line of measurements. Plain JavaScript run by plain
+// node, in a process of its own, so its process CPU is the capture's alone (no tsx loader).
 import { pathToFileURL } from 'node:url';
 
 const [entry, configJson, secondsArg, blocksArg] = process.argv.slice(2);
-const config = JSON.parse(configJson!) as {
-  sampleFormat: string;
-  channels: number;
-  rate: number;
-  chunk: number;
-};
+const config = JSON.parse(configJson);
 const seconds = Number(secondsArg);
 const blocks = Number(blocksArg ?? 0);
 const CPU_SETTLE_MS = 2000;
-const { PortAudioSource } = (await import(pathToFileURL(entry!).href)) as typeof import('../src/index.js');
+const { PortAudioSource } = await import(pathToFileURL(entry).href);
 
 const source = new PortAudioSource();
-const arrivals: number[] = [];
+const arrivals = [];
 let frames = 0;
-const errors: string[] = [];
+const errors = [];
 const t0 = performance.now();
 await source.start(
-  config as never,
+  config,
   (c) => {
     arrivals.push(performance.now());
     frames += c.frames;
@@ -31,7 +26,7 @@ await source.start(
 );
 const resolved = performance.now();
 const end = resolved + seconds * 1000;
-// CPU is counted from 2 s after start() resolved: tsx's loader and V8's first compilations of the
+// CPU is counted from 2 s after start() resolved: V8's first compilations of the
 // capture path run before that (measured here: ~0.4 % of a core over a 10 s window without it).
 await new Promise((r) => setTimeout(r, CPU_SETTLE_MS));
 const cpuFrom = performance.now();
@@ -62,7 +57,7 @@ process.stdout.write(
     frames,
     wall,
     overflows: source.overflowCount,
-    intervals: arrivals.slice(1).map((t, i) => t - arrivals[i]!),
+    intervals: arrivals.slice(1).map((t, i) => t - arrivals[i]),
     cpuMs: (cpu.user + cpu.system) / 1000,
     cpuWallMs: stopAt - cpuFrom,
     blockedMs,
