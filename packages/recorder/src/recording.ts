@@ -206,16 +206,15 @@ export class Recording {
   }
 
   /**
-   * Ends capture: no chunk is taken after this; stops `source` (a failure to stop is a warning),
-   * then ends the buffer so its journal is complete and streams flush.
+   * Ends capture: stops `source` (a failure to stop is a warning), keeping the chunks it delivers
+   * while stopping and none after, then ends the buffer so its journal is complete and streams flush.
    * @throws {RecorderError} `UPLOAD_FAILED` when the journal cannot be finished.
    */
   async endCapture(source: AudioSource | undefined): Promise<void> {
-    if (!this.#captureEnded) {
-      this.#captureEnded = true;
-      this.times.stoppedAt = Date.now();
-    }
+    if (!this.#captureEnded) this.times.stoppedAt = Date.now();
     try {
+      // Chunks the source delivers while it stops (PortAudioSource drains the frames captured up to
+      // the stop instant, ~100 ms of them) belong to the recording: capture ends once stop() is done.
       await source?.stop();
     } catch (error) {
       this.#report.warn({
@@ -224,6 +223,7 @@ export class Recording {
         cause: error,
       });
     }
+    this.#captureEnded = true;
     try {
       this.#ending ??= this.buffer.end();
       await this.#ending;

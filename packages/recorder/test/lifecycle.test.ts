@@ -1,6 +1,9 @@
+import type { AudioSource } from '@audex/capture';
+import type { CapturedChunk } from '@audex/pcm';
+import { MemoryStore } from '@audex/store';
 import { describe, expect, test } from 'vitest';
-import { entersState, type RecorderStatus } from '../src/index.js';
-import { expectedPcm, rigsPerTest, waitForFrames, wavData } from './helpers.js';
+import { AudioRecorder, entersState, type RecorderStatus } from '../src/index.js';
+import { expectedPcm, rigsPerTest, tempDir, waitForFrames, wavData } from './helpers.js';
 
 const rigs = rigsPerTest();
 
@@ -209,5 +212,46 @@ describe('AudioRecorder lifecycle', () => {
     expect(levels[0]!.peak[1]).toBeCloseTo(0.25, 3);
     expect(levels[0]!.rms[0]).toBeCloseTo(0.5, 3);
     expect(levels[0]!.rms[1]).toBeCloseTo(0.25, 3);
+  });
+
+  test('keeps the chunks a source delivers while it stops (the drain up to the stop instant)', async () => {
+    // A source like PortAudioSource: stop() delivers the frames captured up to the stop instant
+    // before it resolves; they are the recording's last ~100 ms and must not be dropped.
+    const chunk = (first: number, frames: number): CapturedChunk => {
+      const data = new Uint8Array(frames * 2);
+      const view = new DataView(data.buffer);
+      for (let i = 0; i < frames; i++) view.setInt16(i * 2, (first + i) % 30_000, true);
+      return { data, frames, time: 1_700_000_000_000 + (first / 16_000) * 1000 };
+    };
+    let deliver: ((c: CapturedChunk) => void) | undefined;
+    const source: AudioSource = {
+      async listInputDevices() {
+        return [
+          { index: 0, name: 'drain', channels: 1, defaultRate: 16_000, isDefault: true, hostApi: 'test' },
+        ];
+      },
+      async start(_config, onChunk) {
+        deliver = onChunk;
+        onChunk(chunk(0, 1600));
+      },
+      async stop() {
+        await new Promise((r) => setTimeout(r, 5));
+        deliver?.(chunk(1600, 1600));
+        deliver = undefined;
+      },
+    };
+    const spool = tempDir();
+    rigs.defer(() => spool.remove());
+    const store = new MemoryStore();
+    const recorder = new AudioRecorder(store, { rate: 16_000, chunk: 1600 }, { source, spoolDir: spool.dir });
+    rigs.defer(() => recorder.close());
+    await recorder.init();
+    const key = await recorder.start();
+    const segment = await recorder.stop();
+    expect(segment.frames.byteLength).toBe(3200 * 2);
+    expect(segment.durationMs).toBe(200);
+    const { data } = wavData(await store.download(key));
+    expect(Buffer.from(data).equals(Buffer.from(segment.frames))).toBe(true);
+    expect(new DataView(data.buffer, data.byteOffset).getInt16(3199 * 2, true)).toBe(3199);
   });
 });
