@@ -2,9 +2,9 @@
 // is given (s3rver or Ceph RGW, directly or through the counting proxy). Prints
 // {"seconds","idleRssMb","peakRssMb","bytes"} as JSON. Peak RSS is VmHWM from /proc/self/status,
 // reset after setup through /proc/self/clear_refs so it measures the transfer only.
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { S3Store } from '@audex/store/s3';
+import { S3Store, type UploadCheckpoint } from '@audex/store/s3';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 
 /** What s3-servers.ts passes to a case (argv[2], JSON). */
@@ -79,6 +79,28 @@ const cases: Record<string, () => Promise<number>> = {
     return count(out.Body as Readable);
   },
   'S3Store download': () => count(store.download('audex/bench/store.bin', { stream: true, chunkSize: MiB })),
+  // Journals every checkpoint (an atomically replaced file) and is SIGKILLed as soon as the
+  // server has acknowledged half of the bytes: the parts in flight then are lost.
+  'S3Store upload, crash at 50 %': async () => {
+    await store.upload(read(), 'audex/bench/resumed.bin', undefined, {
+      onCheckpoint(checkpoint) {
+        writeFileSync(`${args.checkpointFile}.tmp`, JSON.stringify(checkpoint));
+        renameSync(`${args.checkpointFile}.tmp`, args.checkpointFile);
+        const acknowledged = checkpoint.parts.reduce((sum, part) => sum + part.bytes, 0);
+        if (acknowledged >= args.size / 2) process.kill(process.pid, 'SIGKILL');
+      },
+    });
+    throw new Error('the crash case did not crash');
+  },
+  'S3Store resumeUpload': async () => {
+    const checkpoint = JSON.parse(readFileSync(args.checkpointFile, 'utf8')) as UploadCheckpoint;
+    await store.resumeUpload(read(), checkpoint);
+    return args.size;
+  },
+  'S3Store upload again (restart)': async () => {
+    await store.upload(read(), 'audex/bench/restarted.bin');
+    return args.size;
+  },
 };
 
 const run = cases[args.name];
