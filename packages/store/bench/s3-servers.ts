@@ -222,7 +222,7 @@ export async function benchS3Servers(): Promise<BenchSection[]> {
       notes:
         'Both servers on 127.0.0.1 of the same machine: s3rver 3.7.1 (filesystem store, no signature or Content-MD5 checks) and ' +
         'Ceph RGW 16.2 (one memstore OSD, objects in memory; verifies signatures and Content-MD5). ' +
-        'Uploads stream a 1 MiB-chunked file read; S3Store (its default part size, 5 MiB at this size) and lib-storage (5 MiB) send 2 parts at a time; SDK PutObject streams ' +
+        "Uploads stream a 1 MiB-chunked file read; S3Store (default options: integrity 'auto', part size 5 MiB at this size) and lib-storage (5 MiB) send 2 parts at a time; SDK PutObject streams " +
         'one request with its Content-Length. Downloads stream in 1 MiB chunks. "vs baseline" > 1 means slower than the plain SDK call.',
     },
     {
