@@ -97,21 +97,37 @@ describe('audex when the S3 store is down', () => {
 });
 
 describe('audex on a terminal', () => {
-  // `script` gives the CLI a real pseudo-terminal, as a user's shell would
+  // `script` gives the CLI a real pseudo-terminal, as a user's shell would. Its stdout is the
+  // terminal's transcript: the CLI's stdout and stderr share the terminal, so both are in it.
+  // Any unexpected exit fails with the exit code or signal, the time taken and the transcript.
   async function onTerminal(args: string, env: Record<string, string>, expectCode = 0): Promise<string> {
+    const started = performance.now();
     let stdout: string;
-    let code = 0;
+    let stderr: string;
+    let code: number | string | null = 0;
+    let signal: string | null = null;
     try {
-      ({ stdout } = await run('script', ['-qec', `${process.execPath} ${BIN} ${args}`, '/dev/null'], {
+      ({ stdout, stderr } = await run('script', ['-qec', `${process.execPath} ${BIN} ${args}`, '/dev/null'], {
         env: { ...process.env, ...env },
         maxBuffer: 16 * 1024 * 1024,
       }));
     } catch (error) {
-      const failed = error as { code: number; stdout: string };
-      stdout = failed.stdout;
-      code = failed.code;
+      const failed = error as {
+        code?: number | string;
+        signal?: string | null;
+        stdout: string;
+        stderr: string;
+      };
+      ({ stdout, stderr } = failed);
+      code = failed.code ?? null;
+      signal = failed.signal ?? null;
     }
-    expect(code).toBe(expectCode);
+    const ms = Math.round(performance.now() - started);
+    expect(
+      code,
+      `audex ${args}: exit code ${code}${signal ? `, signal ${signal}` : ''} after ${ms} ms (script -e: 128+N is signal N)\n` +
+        `--- terminal (the CLI's stdout and stderr) ---\n${stdout}\n--- script's own stderr ---\n${stderr}`,
+    ).toBe(expectCode);
     return stdout;
   }
 
