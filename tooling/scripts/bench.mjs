@@ -44,6 +44,18 @@ if (workspaces.length === 0) {
   process.exit(2);
 }
 
+// Benches read TypeScript sources (@audex/source), but native code (@audex/naudiodon's addon) must be
+// built from this tree: build first (turbo-cached, so cheap when nothing changed), or a bench could
+// measure, or fail on, a stale binary.
+const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (build.status !== 0) {
+  console.error(`pnpm bench: the build failed (exit ${build.status ?? build.signal}); no bench was run`);
+  process.exit(1);
+}
+
 const git = (...args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
 const commit = git('rev-parse', 'HEAD') || 'unknown';
 const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';

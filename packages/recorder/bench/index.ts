@@ -4,7 +4,9 @@
 // 2. peak RSS while recording 60 min of 48 kHz stereo float32 with two streams attached, and
 //    stop() time on the LocalStore (in a child process, so RSS is the recorder's alone);
 // 3. real capture on the virtual mic: latency from a chunk's last sample being captured to the
-//    chunk reaching a stream() consumer.
+//    chunk reaching a stream() consumer;
+// 4. the live stream() step at 48 kHz stereo float32, 100 ms chunks, after 1, 5, 15 and 60 min of
+//    recording, alone and with a second live stream attached (bench/stream-step-child.ts).
 // AUDEX_BENCH_QUICK=1 records 10 min instead of 60 in part 2.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -217,7 +219,66 @@ async function captureLatency(): Promise<void> {
   }
 }
 
+// ---- 4. the live step at 48 kHz stereo float32 vs recording length (child processes) ----
+function streamStep48k(): void {
+  const minutes = QUICK ? [1, 5] : [1, 5, 15, 60];
+  const child = fileURLToPath(new URL('./stream-step-child.ts', import.meta.url));
+  type Point = {
+    minutes: number;
+    medianMs: number;
+    p90Ms: number;
+    steps: number;
+    gcMs: number;
+    heapMb: number;
+    rssMb: number;
+  };
+  const runs: { extraConsumer: boolean; results: Point[] }[] = [];
+  for (const extra of ['0', '1']) {
+    const dir = mkdtempSync(join(tmpdir(), 'audex-bench-step48-'));
+    try {
+      const run = spawnSync(
+        process.execPath,
+        ['--conditions=@audex/source', '--import', 'tsx', child, dir, extra, minutes.join(',')],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
+      );
+      if (run.status !== 0) throw new Error(`stream-step child failed with ${run.status ?? run.signal}`);
+      runs.push(JSON.parse(run.stdout.trim().split('\n').at(-1)!));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const steps = runs[0]!.results[0]!.steps;
+  const first = minutes[0]!;
+  const last = minutes.at(-1)!;
+  sections.push({
+    title: `Live stream() step vs recording length, 48 kHz stereo float32, 100 ms chunks (ms per step: median and p90 of ${steps} paced steps, single run per row)`,
+    columns: [
+      'live streams',
+      ...minutes.map((m) => `at ${m} min`),
+      `ratio ${last}/${first} min (target <= 1.2)`,
+      `GC during the ${steps} steps at ${first} / ${last} min`,
+      `heap / RSS at ${last} min`,
+    ],
+    rows: runs.map((r) => {
+      const at = (m: number) => r.results.find((p) => p.minutes === m)!;
+      return [
+        r.extraConsumer ? 'the measured one + one more reading all of it' : 'the measured one only',
+        ...minutes.map((m) => `${fmt(at(m).medianMs)} (p90 ${fmt(at(m).p90Ms)})`),
+        fmt(at(last).medianMs / at(first).medianMs),
+        `${fmt(at(first).gcMs)} / ${fmt(at(last).gcMs)} ms`,
+        `${fmt(at(last).heapMb)} / ${fmt(at(last).rssMb)} MB`,
+      ];
+    }),
+    notes:
+      'A step = one 4800-frame chunk pushed by the source until a live stream() consumer (started at "now") holds it. ' +
+      'The recording is fed faster than real time, one second of audio per event-loop turn, so the spool writer, the fsync commits (every 500 ms) and the other stream run as they do live; ' +
+      'at each checkpoint the feed pauses until they caught up, then steps are paced one per 25 ms (4× real time), writes and commits falling between them. ' +
+      'Each row runs in its own process (bench/stream-step-child.ts); the spool is in the OS temp directory.',
+  });
+}
+
 await streamStepCost();
 rssAndStop();
 await captureLatency();
+streamStep48k();
 writeBenchReport('@audex/recorder', sections);

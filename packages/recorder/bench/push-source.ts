@@ -1,16 +1,21 @@
+// A hand-driven AudioSource for the recorder benchmarks: push() delivers chunks synchronously.
 import type { AudioSource, InputDevice } from '@audex/capture';
-import type { AudioConfig, CapturedChunk } from '@audex/pcm';
+import { type AudioConfig, type CapturedChunk, fromFloat32 } from '@audex/pcm';
+
+/** Distinct chunk buffers cycled through, as a capture delivers fresh memory (none allocated per push). */
+const POOL = 16;
 
 /**
- * An AudioSource the benchmark drives by hand: `push()` delivers one chunk synchronously, so a
- * measurement controls exactly when audio arrives. The payload is one preallocated chunk of a
- * tone (the buffer copies what it is given).
+ * An AudioSource the benchmark drives by hand: `push()` delivers chunks synchronously, so a
+ * measurement controls exactly when audio arrives. Payloads are a tone in the config's sample
+ * format, prepared once in a small pool of distinct buffers (the buffer copies what it is given).
  */
 export class PushSource implements AudioSource {
   #onChunk: ((chunk: CapturedChunk) => void) | undefined;
   #config: AudioConfig | undefined;
-  #data: Uint8Array = new Uint8Array(0);
+  #pool: Uint8Array[] = [];
   #frames = 0;
+  #pushed = 0;
   readonly startTime: number;
 
   constructor(startTime = Date.UTC(2026, 0, 1)) {
@@ -34,9 +39,11 @@ export class PushSource implements AudioSource {
     this.#config = config;
     this.#onChunk = onChunk;
     this.#frames = 0;
-    const samples = new Int16Array(config.chunk * config.channels);
-    for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin(i / 7));
-    this.#data = new Uint8Array(samples.buffer);
+    this.#pool = Array.from({ length: POOL }, (_, p) => {
+      const samples = new Float32Array(config.chunk * config.channels);
+      for (let i = 0; i < samples.length; i++) samples[i] = 0.25 * Math.sin((p * samples.length + i) / 7);
+      return fromFloat32(samples, config.sampleFormat);
+    });
   }
 
   /** Delivers `count` chunks at once; returns the frames delivered so far. */
@@ -44,7 +51,7 @@ export class PushSource implements AudioSource {
     const config = this.#config!;
     for (let i = 0; i < count; i++) {
       this.#onChunk!({
-        data: this.#data,
+        data: this.#pool[this.#pushed++ % POOL]!,
         frames: config.chunk,
         time: this.startTime + (this.#frames / config.rate) * 1000,
       });
