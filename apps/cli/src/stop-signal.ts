@@ -2,26 +2,18 @@
 const SLOW_SOURCE_GRACE_MS = 1000;
 
 /**
- * Resolves `stopped` when the user asks to stop: Ctrl-C (SIGINT), SIGTERM, `request()`, or when
- * `durationMs` of audio has been captured. Captured audio is counted in frames through
- * `countFrames()` (so `--duration 3` saves at least 3 s, not 3 s of wall clock minus start-up);
- * `startClock()` (called once audio flows) arms a wall-clock fallback at `durationMs` plus a
- * second, for a source that delivers slower than its nominal rate. A second Ctrl-C while stopping
- * exits at once with status 130. `dispose()` removes the handlers.
+ * Resolves `stopped` when the user asks to stop: Ctrl-C (SIGINT), SIGTERM, or `request()` (the
+ * recorder's `maxDuration` event requests `'duration'`: `--duration 3` saves exactly 3 s of samples,
+ * not 3 s of wall clock minus start-up). `startClock()` (called once audio flows) arms a wall-clock
+ * fallback at `durationMs` plus a second, for a source that delivers slower than its nominal rate.
+ * A second Ctrl-C while stopping exits at once with status 130. `dispose()` removes the handlers.
  */
-export function waitForStop(
-  durationMs: number | undefined,
-  rate: number,
-): {
+export function waitForStop(durationMs: number | undefined): {
   stopped: Promise<'signal' | 'duration' | 'requested'>;
   startClock(): void;
-  countFrames(frames: number): void;
-  request(): void;
+  request(why?: 'duration' | 'requested'): void;
   dispose(): void;
 } {
-  const targetFrames =
-    durationMs === undefined ? Number.POSITIVE_INFINITY : Math.ceil((durationMs / 1000) * rate);
-  let captured = 0;
   let resolveStop!: (why: 'signal' | 'duration' | 'requested') => void;
   const stopped = new Promise<'signal' | 'duration' | 'requested'>((r) => {
     resolveStop = r;
@@ -41,11 +33,7 @@ export function waitForStop(
       if (durationMs !== undefined && timer === undefined)
         timer = setTimeout(() => resolveStop('duration'), durationMs + SLOW_SOURCE_GRACE_MS);
     },
-    countFrames: (frames) => {
-      captured += frames;
-      if (captured >= targetFrames) resolveStop('duration');
-    },
-    request: () => resolveStop('requested'),
+    request: (why = 'requested') => resolveStop(why),
     dispose: () => {
       if (timer) clearTimeout(timer);
       process.off('SIGINT', onSignal);

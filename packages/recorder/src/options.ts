@@ -34,6 +34,8 @@ export interface RecorderSettings {
   readonly logger: RecorderLogger;
   /** Voice activity settings, or `undefined` when `vad` is off. */
   readonly vad: ResolvedVadOptions | undefined;
+  /** Frames after which a recording's capture ends by itself (`maxDurationMs`); `Infinity` for no limit. */
+  readonly maxFrames: number;
 }
 
 /** The logger used when none is given. */
@@ -169,5 +171,14 @@ export function resolveSettings(
     recoverOnInit,
     logger,
     vad,
+    maxFrames:
+      options.maxDurationMs === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.max(
+            1,
+            Math.round(
+              (number('maxDurationMs', 0, 1, 366 * 24 * 3_600_000, false) / 1000) * audioConfig.rate,
+            ),
+          ),
   });
 }

@@ -255,9 +255,11 @@ export class Recording {
     };
   }
 
-  #onChunk(chunk: CapturedChunk): void {
+  #onChunk(whole: CapturedChunk): void {
     if (this.#captureEnded) return;
     const buffer = this.buffer;
+    const room = this.#settings.maxFrames - buffer.frameCount;
+    const chunk = whole.frames > room ? cutChunk(whole, room, buffer.bytesPerFrame) : whole;
     const gapsBefore = buffer.gaps.length;
     try {
       buffer.append(chunk);
@@ -281,6 +283,7 @@ export class Recording {
         gapFrames: newGap?.frames ?? 0,
       });
     }
+    if (buffer.frameCount >= this.#settings.maxFrames) this.#reachedMaxDuration();
     if (this.#report.listens('level')) {
       const { sampleFormat, channels } = this.#settings.config;
       this.#report.emit('level', {
@@ -288,6 +291,18 @@ export class Recording {
         momentaryLufs: this.analysis.momentaryLufs,
       });
     }
+  }
+
+  #reachedMaxDuration(): void {
+    this.#captureEnded = true;
+    this.times.stoppedAt = Date.now();
+    // As after a source failure: ending the buffer lets streams flush and finish now.
+    this.#ending = this.buffer.end();
+    this.#ending.catch((endError: unknown) => {
+      this.#report.logger.error({ err: endError }, 'audex could not end the buffer at maxDurationMs');
+    });
+    const durationMs = (this.buffer.frameCount / this.#settings.config.rate) * 1000;
+    this.#report.emit('maxDuration', { key: this.key, durationMs });
   }
 
   #onSourceError(error: Error): void {
@@ -318,4 +333,10 @@ export class Recording {
     report.logger.error({ err: error, key }, wrapped.message);
     report.emit('error', wrapped);
   }
+}
+
+/** The first `frames` frames of `chunk` (same capture time), for a recording that ends inside it. */
+function cutChunk(chunk: CapturedChunk, frames: number, bytesPerFrame: number): CapturedChunk {
+  const kept = Math.max(0, frames);
+  return { ...chunk, frames: kept, data: chunk.data.subarray(0, kept * bytesPerFrame) };
 }

@@ -47,6 +47,13 @@ export interface AudioRecorderOptions {
    */
   memoryMs?: number;
   /**
+   * Ends each recording's capture by itself after exactly this much audio, in ms of samples (the
+   * frame count is `round(maxDurationMs × rate / 1000)`, the chunk that crosses it is cut there):
+   * a `maxDuration` event fires, streams flush and end, and `stop()` then saves it. From 1 ms to a
+   * year. Default: no limit. (`audex record --duration` uses it.)
+   */
+  maxDurationMs?: number;
+  /**
    * How often the journal is flushed and fsynced, in ms, from 10 to 1000. A crash loses at most
    * about this much audio. Default `500`.
    */
@@ -345,6 +352,8 @@ export interface RecorderEvents {
   speechStart: [event: SpeechStartEvent];
   /** Speech ended in the running recording (option `vad`). */
   speechEnd: [event: SpeechEndEvent];
+  /** The running recording reached `maxDurationMs`: capture ended; call `stop()` to save it. */
+  maxDuration: [event: { key: string; durationMs: number }];
   /** A recording was uploaded (by `stop()`). */
   stored: [segment: { key: string; metadata: RecordingMetadata }];
 }

@@ -255,3 +255,36 @@ describe('AudioRecorder lifecycle', () => {
     expect(new DataView(data.buffer, data.byteOffset).getInt16(3199 * 2, true)).toBe(3199);
   });
 });
+
+describe('maxDurationMs', () => {
+  test('ends capture after exactly that many frames, cutting the chunk that crosses it; stop() saves them', async () => {
+    // 1024-frame chunks: 2.05 s at 16 kHz = 32 800 frames, 32 chunks and 32 frames of the 33rd.
+    const rig = rigs.make({
+      config: { rate: 16_000, chunk: 1024 },
+      source: { durationMs: 10_000 },
+      recorder: { maxDurationMs: 2050 },
+    });
+    const { recorder, store } = rig;
+    const events: { key: string; durationMs: number }[] = [];
+    recorder.on('maxDuration', (event) => events.push(event));
+    await recorder.init();
+    const key = await recorder.start();
+    const streamed: Uint8Array[] = [];
+    for await (const piece of recorder.stream({ format: 'pcm' })) streamed.push(piece);
+    expect(events).toEqual([{ key, durationMs: 2050 }]);
+    expect(recorder.isRecording).toBe(false);
+    expect(recorder.status).toBe<RecorderStatus>('recording');
+    const segment = await recorder.stop();
+    const expected = expectedPcm(0, 32_800, { rate: 16_000, channels: 1, sampleFormat: 'int16' });
+    expect(Buffer.from(segment.frames).equals(Buffer.from(expected))).toBe(true);
+    expect(Buffer.concat(streamed).equals(Buffer.from(expected))).toBe(true);
+    expect(wavData(await store.download(key)).data.byteLength).toBe(32_800 * 2);
+  });
+
+  test.each([0, -5, Number.NaN, '2000', 400 * 24 * 3_600_000])(
+    'rejects maxDurationMs %s naming it',
+    (value) => {
+      expect(() => rigs.make({ recorder: { maxDurationMs: value as number } })).toThrow(/maxDurationMs/);
+    },
+  );
+});

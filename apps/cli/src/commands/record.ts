@@ -33,6 +33,7 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     source,
     ...(flags.vad ? { vad: true } : {}),
     ...(spoolDir ? { spoolDir } : {}),
+    ...(stopAfter !== undefined ? { maxDurationMs: stopAfter } : {}),
   });
   const err = process.stderr;
   const paint = paintFor(err);
@@ -45,10 +46,10 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
         bytes: capturedFrames * bytesPerFrame(config.sampleFormat, config.channels),
       }))
     : undefined;
-  const stop = waitForStop(stopAfter, config.rate);
+  const stop = waitForStop(stopAfter);
+  recorder.on('maxDuration', () => stop.request('duration'));
   recorder.on('level', (level) => {
     capturedFrames += level.frames;
-    stop.countFrames(level.frames);
     meter?.update(Math.max(0, ...level.peak), Math.max(0, ...level.rms));
   });
   recorder.on('overflow', () => {

@@ -76,9 +76,10 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     source,
     recoverOnInit: flags.save === true,
     ...(spoolDir ? { spoolDir } : {}),
+    ...(stopAfter !== undefined ? { maxDurationMs: stopAfter } : {}),
   });
-  const stop = waitForStop(stopAfter, config.rate);
-  recorder.on('level', (level) => stop.countFrames(level.frames));
+  const stop = waitForStop(stopAfter);
+  recorder.on('maxDuration', () => stop.request('duration'));
   const abort = new AbortController();
   let pipeClosed = false;
   const onOutError = (error: unknown) => {
