@@ -59,7 +59,7 @@ export function buildProgram(): Command {
     captureFlags(
       program
         .command('record')
-        .description('record until Ctrl-C or --duration, save a WAV to the store, print its key'),
+        .description('record until Ctrl-C or --duration, save a WAV (or FLAC) to the store, print its key'),
     ),
   )
     .option(
@@ -68,6 +68,10 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print the result as JSON')
     .option('--vad', 'mark speech regions in the stored metadata (voice activity; see ls and get --speech)')
+    .option(
+      '--store-format <format>',
+      'stored file format: wav or flac (lossless, about half the size; 8/16/24-bit captures) (default wav)',
+    )
     .action((opts) =>
       import('./commands/record.js').then((m) => m.recordCommand({ ...opts, prefix: opts.prefix ?? [] })),
     );
@@ -134,6 +138,7 @@ export function buildProgram(): Command {
       'address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 shares the microphone with the network)',
     )
     .option('--spool-dir <dir>', 'journal directory used for crash recovery (env AUDEX_SPOOL_DIR)')
+    .option('--store-format <format>', 'stored file format: wav or flac (default wav)')
     .action((opts) => import('./commands/web.js').then((m) => m.webCommand(opts)));
 
   return program;

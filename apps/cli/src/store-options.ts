@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+import { STORE_FORMATS, type StoreFormat } from '@audex/recorder';
 import type { Store } from '@audex/store';
+import { CliError } from './cli-error.js';
 
 /** Where recordings are kept, as given by flags (which win) and the environment. */
 export interface StoreFlags {
@@ -20,6 +22,21 @@ export const STORE_FLAG_HELP = {
   s3Endpoint: 'S3-compatible endpoint URL, e.g. MinIO (env AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)',
   s3Region: 'S3 region (env AWS_REGION, default us-east-1)',
 } as const;
+
+/**
+ * Parses `--store-format`: `wav` (default) or `flac`, the formats a recording is stored in losslessly.
+ * @throws {CliError} `USAGE` naming the value and the allowed ones.
+ */
+export function parseStoreFormat(text: string | undefined): StoreFormat | undefined {
+  if (text === undefined) return undefined;
+  if (!(STORE_FORMATS as readonly string[]).includes(text)) {
+    throw new CliError(
+      'USAGE',
+      `--store-format "${text.slice(0, 40)}" is not a format recordings are stored in; use ${STORE_FORMATS.join(' or ')} (lossless; for other formats use "audex stream" or "audex get -f")`,
+    );
+  }
+  return text as StoreFormat;
+}
 
 /** A human description of the store, for messages (never includes credentials). */
 export function describeStore(flags: StoreFlags): string {

@@ -7,6 +7,7 @@
  * - `BAD_PORT`: the port is not a whole number from 0 to 65535.
  * - `BAD_HOST`: the host is not an IP address or a host name.
  * - `BAD_SOURCE`: the input source is not `portaudio` or `synthetic`.
+ * - `BAD_STORE_FORMAT`: the stored format is not `wav` or `flac`.
  * - `PORT_IN_USE`: another program listens on that port and address.
  * - `PORT_DENIED`: the system refused the port (below 1024 without privileges).
  * - `HOST_UNAVAILABLE`: the host is not an address of this machine, or its name does not resolve.
@@ -17,6 +18,7 @@ export type WebErrorCode =
   | 'BAD_PORT'
   | 'BAD_HOST'
   | 'BAD_SOURCE'
+  | 'BAD_STORE_FORMAT'
   | 'PORT_IN_USE'
   | 'PORT_DENIED'
   | 'HOST_UNAVAILABLE'

@@ -145,7 +145,44 @@ describe('startWebDemo', () => {
     const source = await rejectionOf(startWebDemo({ store, port: 0, source: 'tape' as 'synthetic' }));
     expect(source.code).toBe('BAD_SOURCE');
     expect(source.message).toContain('input source "tape" is not one; use "portaudio"');
+    const format = await rejectionOf(startWebDemo({ store, port: 0, storeFormat: 'mp3' as 'flac' }));
+    expect(format.code).toBe('BAD_STORE_FORMAT');
+    expect(format.message).toContain(
+      `storeFormat "mp3" is not a format recordings are stored in; use 'wav' or 'flac'`,
+    );
   });
+
+  test("storeFormat 'flac': recordings are stored as FLAC, listed, and play as WAV", async () => {
+    const store = new MemoryStore();
+    const demo = await startWebDemo({
+      store,
+      port: 0,
+      source: 'synthetic',
+      storeFormat: 'flac',
+      spoolDir: join(dir, 'flac-spool'),
+    });
+    try {
+      const started = await fetch(new URL('/api/recording/start', demo.url), { method: 'POST', body: '{}' });
+      expect(started.status, await started.clone().text()).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const stopped = await fetch(new URL('/api/recording/stop', demo.url), { method: 'POST' });
+      expect(stopped.status, await stopped.clone().text()).toBe(200);
+      const { key } = (await stopped.json()) as { key: string };
+      expect(key).toMatch(/\.flac$/);
+      const stored = await store.download(key);
+      expect(new TextDecoder().decode(stored.subarray(0, 4))).toBe('fLaC');
+      expect((await store.getMetadata(key)).content_type).toBe('audio/flac');
+      const list = (await (await fetch(new URL('/api/recordings', demo.url))).json()) as {
+        recordings: { key: string; durationMs: number }[];
+      };
+      expect(list.recordings.find((r) => r.key === key)?.durationMs).toBeGreaterThan(500);
+      const wav = await fetch(new URL(`/api/audio?${new URLSearchParams({ key, format: 'wav' })}`, demo.url));
+      expect(wav.status).toBe(200);
+      expect(new TextDecoder().decode(new Uint8Array(await wav.arrayBuffer()).subarray(0, 4))).toBe('RIFF');
+    } finally {
+      await demo.close();
+    }
+  }, 60_000);
 });
 
 describe('pnpm start (the environment-driven launcher)', () => {

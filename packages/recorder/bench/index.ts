@@ -6,8 +6,10 @@
 // 3. real capture on the virtual mic: latency from a chunk's last sample being captured to the
 //    chunk reaching a stream() consumer;
 // 4. the live stream() step at 48 kHz stereo float32, 100 ms chunks, after 1, 5, 15 and 60 min of
-//    recording, alone and with a second live stream attached (bench/stream-step-child.ts).
-// AUDEX_BENCH_QUICK=1 records 10 min instead of 60 in part 2.
+//    recording, alone and with a second live stream attached (bench/stream-step-child.ts);
+// 5. the stored format: stop() time, peak RSS during stop() and stored size of the same speech
+//    recording stored as WAV and as FLAC (storeFormat), side by side.
+// AUDEX_BENCH_QUICK=1 records 10 min instead of 60 in part 2, 2 min instead of 10 in part 5.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryStore, type Store } from '@audex/store';
 import { type BenchSection, fmt, median, percentile, writeBenchReport } from '@audex/test-utils/bench';
+import { writeSpokenSentences } from '@audex/test-utils/speech';
 import { startVirtualMic } from '@audex/test-utils/virtual-mic';
 import { AudioRecorder, type LevelEvent } from '../src/index.js';
 import { PushSource } from './push-source.js';
@@ -277,8 +280,59 @@ function streamStep48k(): void {
   });
 }
 
+// ---- 5. stored as WAV vs FLAC: stop() time, memory, size ----
+async function storeFormats(): Promise<void> {
+  const minutes = QUICK ? 2 : 10;
+  const dir = mkdtempSync(join(tmpdir(), 'audex-bench-format-'));
+  const child = fileURLToPath(new URL('./store-format-child.ts', import.meta.url));
+  try {
+    const speech = await writeSpokenSentences(dir, { rate: 48_000, channels: 2 });
+    const results = (['wav', 'flac'] as const).map((format) => {
+      const run = spawnSync(
+        process.execPath,
+        ['--conditions=@audex/source', '--import', 'tsx', child, format, String(minutes), dir, speech.file],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
+      );
+      if (run.status !== 0) throw new Error(`store-format child (${format}) failed with ${run.status}`);
+      return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+        format: string;
+        frames: number;
+        stopMs: number;
+        rssBeforeStopMb: number;
+        peakRssMb: number;
+        size: number;
+      };
+    });
+    const wavSize = results[0]!.size;
+    sections.push({
+      title: `Stored format: ${minutes} min of 48 kHz stereo int24 speech (espeak-ng, looped, -60 dBFS noise floor) stopped onto a LocalStore (single run each)`,
+      columns: [
+        'storeFormat',
+        'stop() (upload)',
+        'audio / stop time',
+        'RSS before → peak during stop()',
+        'stored size',
+        'vs WAV',
+      ],
+      rows: results.map((r) => [
+        r.format,
+        `${fmt(r.stopMs)} ms`,
+        `${fmt((minutes * 60_000) / r.stopMs)}× real time`,
+        `${fmt(r.rssBeforeStopMb)} → ${fmt(r.peakRssMb)} MB`,
+        `${fmt(r.size / 2 ** 20)} MiB`,
+        `${fmt((100 * r.size) / wavSize)} %`,
+      ]),
+      notes:
+        "FLAC's stop() reads the spool twice (an MD5 pass, so STREAMINFO is complete before the first byte of an upload that cannot seek; then encoding). Each format in its own child process.",
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 await streamStepCost();
 rssAndStop();
 await captureLatency();
 streamStep48k();
+await storeFormats();
 writeBenchReport('@audex/recorder', sections);

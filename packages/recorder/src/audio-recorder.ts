@@ -12,6 +12,7 @@ import { cutSegment, openStream } from './output.js';
 import { loadDefaultSource, Recording, recordingKey } from './recording.js';
 import { Spool } from './recovery.js';
 import type { Reporter } from './report.js';
+import { storedExtension } from './stored-format.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type {
   AudioRecorderOptions,
@@ -57,7 +58,8 @@ function resolveReturnPcm(options: StopOptions): boolean {
 
 /**
  * Records audio from an `AudioSource` (from `@audex/capture`) onto a sample-accurate, crash-safe timeline; streams
- * it encoded while recording; cuts time ranges; and saves each recording as a WAV to a `Store`.
+ * it encoded while recording; cuts time ranges; and saves each recording as a WAV (or FLAC: option
+ * `storeFormat`) to a `Store`.
  * The TypeScript form of the reference `AudioRecorder`.
  *
  * ```ts
@@ -154,7 +156,8 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
 
   /**
    * Prepares the spool and, unless `recoverOnInit` is `false`, recovers recordings left
-   * unfinished by a crash (or a failed upload) and uploads them as WAV with `recovered: true` in
+   * unfinished by a crash (or a failed upload) and uploads them (in the format each was recorded
+   * for: WAV or FLAC) with `recovered: true` in
    * their metadata. Recovery failures become `'warning'` events; the journals stay for a later try.
    * Calling it again when initialized does nothing and returns `[]`.
    *
@@ -190,7 +193,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
   /**
    * Starts a recording: clears the previous one's frames, opens the input and returns the key the
    * recording will be stored under: `store.keyBuilder.build(...prefixes, '<uuid>.wav')`, e.g.
-   * `'audex/session-1/3f…e1.wav'`.
+   * `'audex/session-1/3f…e1.wav'` (`.flac` with `storeFormat: 'flac'`).
    *
    * @throws {RecorderError} `NOT_INITIALIZED`, `CLOSED`, `ALREADY_RECORDING`; `INVALID_KEY` for a
    *   prefix the key builder rejects (empty, `..`, …); `SOURCE_FAILED` when the input cannot be
@@ -207,7 +210,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
         );
       }
       const id = randomUUID();
-      const key = recordingKey(this.store, prefixes, id);
+      const key = recordingKey(this.store, prefixes, id, storedExtension(this.#settings.storeFormat));
       const source = await this.#getSource();
       await this.#discardCurrent();
       let place: Awaited<ReturnType<Spool['claim']>>;
@@ -236,8 +239,8 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
   }
 
   /**
-   * Stops the recording and uploads a WAV of all of it (RF64 beyond 4 GiB), streamed from the spool
-   * with bounded memory, with metadata `content_type, duration_ms, sample_rate, channels,
+   * Stops the recording and uploads a WAV of all of it (RF64 beyond 4 GiB; or a FLAC with
+   * `storeFormat: 'flac'`), streamed from the spool with bounded memory, with metadata `content_type, duration_ms, sample_rate, channels,
    * started_at, ended_at, frame_count` plus loss accounting (`overflow_count`, `gaps`,
    * `gap_count`, `gap_frames`, `captured_frames`, `wall_clock_ms`, `sample_format`). Store
    * failures are retried (`uploadRetries`). Streams see the end of the recording and flush.

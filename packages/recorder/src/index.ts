@@ -15,6 +15,7 @@ export {
 export { AudioRecorder } from './audio-recorder.js';
 export { entersState, type ObservableRecorder } from './enters-state.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
+export { STORE_FORMATS, type StoreFormat } from './stored-format.js';
 export { type EventMap, type Listener, TypedEmitter } from './typed-emitter.js';
 export type {
   AudioRecorderOptions,

@@ -1,6 +1,7 @@
 // The metadata stored with a recording (the reference's keys plus loss accounting) and its wall-clock span.
 import type { FrameBuffer } from '@audex/buffer';
 import type { AnalysisFacts } from './analysis.js';
+import { storedContentType, storeFormatOf } from './stored-format.js';
 import type { GapMetadata, RecordingMetadata, SpeechMetadata } from './types.js';
 
 /**
@@ -50,7 +51,7 @@ export function buildMetadata(
   let gapFrames = 0;
   for (const gap of allGaps) gapFrames += gap.frames;
   const metadata: RecordingMetadata = {
-    content_type: 'audio/wav',
+    content_type: storedContentType(storeFormatOf(buffer)),
     duration_ms: round3((buffer.frameCount / rate) * 1000),
     sample_rate: rate,
     channels: buffer.channels,

@@ -8,6 +8,7 @@ import type { AudioSource } from '@audex/capture';
 import { type AudioConfig, type AudioConfigInput, PcmError, resolveAudioConfig } from '@audex/pcm';
 import type { Store } from '@audex/store';
 import { describeValue, RecorderError } from './errors.js';
+import { resolveStoreFormat, type StoreFormat } from './stored-format.js';
 import type { AudioRecorderOptions, RecorderLogger } from './types.js';
 
 /** Everything the recorder was configured with, validated, defaults applied. */
@@ -36,6 +37,8 @@ export interface RecorderSettings {
   readonly vad: ResolvedVadOptions | undefined;
   /** Frames after which a recording's capture ends by itself (`maxDurationMs`); `Infinity` for no limit. */
   readonly maxFrames: number;
+  /** The format recordings are stored as (`'wav'` or `'flac'`). */
+  readonly storeFormat: StoreFormat;
 }
 
 /** The logger used when none is given. */
@@ -159,6 +162,7 @@ export function resolveSettings(
       );
     }
   }
+  const storeFormat = resolveStoreFormat(options.storeFormat, audioConfig);
   return Object.freeze({
     store,
     config: Object.freeze({ ...audioConfig }),
@@ -180,5 +184,6 @@ export function resolveSettings(
               (number('maxDurationMs', 0, 1, 366 * 24 * 3_600_000, false) / 1000) * audioConfig.rate,
             ),
           ),
+    storeFormat,
   });
 }

@@ -16,6 +16,7 @@ import { measureLevels } from './levels.js';
 import { buildMetadata, type RecordingTimes, recordingSpan } from './metadata.js';
 import type { RecorderSettings } from './options.js';
 import type { Reporter } from './report.js';
+import type { StoreFormat } from './stored-format.js';
 import type { AudioSegment, RecordingMetadata } from './types.js';
 
 /** What a recording's journal header keeps (`FrameBuffer` meta), read back by crash recovery. */
@@ -24,6 +25,8 @@ export interface JournalFacts {
   key: string;
   /** When `start()` was called, ms since the Unix epoch. */
   requestedAt: number;
+  /** The format the recording is stored as (recovery stores it the same way). */
+  storeFormat: StoreFormat;
 }
 
 /** Where a recording's journal lives (claimed from the Spool). */
@@ -55,18 +58,19 @@ export async function loadDefaultSource(): Promise<AudioSource> {
 const EMPTY = new Uint8Array(0);
 
 /**
- * The key a recording is stored under: `store.keyBuilder.build(...prefixes, '<id>.wav')`.
+ * The key a recording is stored under: `store.keyBuilder.build(...prefixes, '<id>.<extension>')`
+ * (`.wav`, or `.flac` with `storeFormat: 'flac'`).
  * @throws {RecorderError} `INVALID_KEY` for a prefix that is not a non-empty string or that the
  *   key builder rejects.
  */
-export function recordingKey(store: Store, prefixes: string[], id: string): string {
+export function recordingKey(store: Store, prefixes: string[], id: string, extension: string): string {
   try {
     for (const prefix of prefixes) {
       if (typeof prefix !== 'string' || prefix.length === 0) {
         throw new Error(`key prefixes must be non-empty strings, got ${describeValue(prefix)}`);
       }
     }
-    return store.keyBuilder.build(...prefixes, `${id}.wav`);
+    return store.keyBuilder.build(...prefixes, `${id}.${extension}`);
   } catch (error) {
     throw new RecorderError(
       'INVALID_KEY',
@@ -127,7 +131,7 @@ export class Recording {
   ): Promise<Recording> {
     const { id, key, place } = params;
     const requestedAt = Date.now();
-    const facts: JournalFacts = { key, requestedAt };
+    const facts: JournalFacts = { key, requestedAt, storeFormat: settings.storeFormat };
     let analysis: RecordingAnalysis;
     try {
       analysis = await RecordingAnalysis.create(key, settings.config, settings.vad, report);

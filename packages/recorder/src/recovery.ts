@@ -22,6 +22,7 @@ import { buildMetadata, recordingSpan } from './metadata.js';
 import type { RecorderSettings } from './options.js';
 import type { Recording, RecordingPlace } from './recording.js';
 import type { Reporter } from './report.js';
+import { storedExtension, storeFormatOf } from './stored-format.js';
 import type { RecoveredRecording } from './types.js';
 import type { Uploader } from './upload.js';
 
@@ -236,7 +237,10 @@ export class Spool {
           const key =
             typeof meta.key === 'string'
               ? meta.key
-              : this.#settings.store.keyBuilder.build('recovered', `${journal.id}.wav`);
+              : this.#settings.store.keyBuilder.build(
+                  'recovered',
+                  `${journal.id}.${storedExtension(storeFormatOf(buffer))}`,
+                );
           const requestedAt =
             (typeof meta.requestedAt === 'number' ? meta.requestedAt : 0) || (buffer.startTime ?? 0);
           const times: RecordingTimes = { requestedAt, stoppedAt: buffer.endTime ?? requestedAt };

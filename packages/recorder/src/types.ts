@@ -3,6 +3,7 @@ import type { VadOptions } from '@audex/analysis';
 import type { AudioSource } from '@audex/capture';
 import type { SampleFormat } from '@audex/pcm';
 import type { RecorderError } from './errors.js';
+import type { StoreFormat } from './stored-format.js';
 
 /**
  * Where an {@link AudioRecorder} is in its life:
@@ -72,6 +73,15 @@ export interface AudioRecorderOptions {
    * the first `start()` (a failure there is `ANALYSIS_FAILED`).
    */
   vad?: boolean | VadOptions;
+  /**
+   * The format recordings are stored as: `'wav'` (default) or `'flac'` (lossless, about half the
+   * size of the WAV for speech). The key ends `.wav` or `.flac` and metadata `content_type`
+   * follows (`audio/wav`, `audio/flac`). FLAC stores int8, int16 and int24 captures bit for bit; it
+   * is refused (`INVALID_OPTIONS`) for int32 and float32 captures, which it would quantise to
+   * 24-bit, and for more than 8 channels. Recovery stores a recording in the format it was
+   * recorded for (the journal header names it), whatever the recovering recorder's option.
+   */
+  storeFormat?: StoreFormat;
 }
 
 /** Where a {@link StreamOptions.from | stream} starts. */
@@ -153,7 +163,7 @@ export interface StopOptions {
 
 /** A stored recording, as `stop()` returns it: the reference's `AudioSegment`. */
 export interface AudioSegment {
-  /** Store key the WAV was uploaded to. */
+  /** Store key the recording (WAV, or FLAC with `storeFormat: 'flac'`) was uploaded to. */
   key: string;
   /** Duration from the sample count (frames ÷ rate), in ms, gaps included. */
   durationMs: number;
@@ -183,7 +193,7 @@ export interface GapMetadata {
  */
 export interface RecordingMetadata {
   [key: string]: unknown;
-  /** Always `'audio/wav'`. */
+  /** `'audio/wav'`, or `'audio/flac'` with `storeFormat: 'flac'`. */
   content_type: string;
   /** Duration from samples, in ms. */
   duration_ms: number;

@@ -1,19 +1,23 @@
-// The recorder's upload room: turns an ended recording into the stored file (a WAV made by the
-// codec's streaming encoder: exact sizes known at stop, RF64 beyond 4 GiB, fact chunk and pad byte
-// as the codec writes them) and puts it in the store, retrying failures. Both stop() and crash
+// The recorder's upload room: turns an ended recording into the stored file, in the format its
+// journal names (stored-format.ts): a WAV made by the codec's streaming encoder (exact sizes known
+// at stop, RF64 beyond 4 GiB, fact chunk and pad byte as the codec writes them), or a FLAC whose
+// STREAMINFO is complete from its first byte (a first pass over the spool hashes the samples for
+// its MD5) — and puts it in the store, retrying failures. Both stop() and crash
 // recovery upload through here. Resumable uploads live here too, without a new parameter: on a
 // store that can resume (S3Store), the upload journal lives next to the recording's journal
 // (`<buffer.spoolDir>/<buffer.id>.upload`), `Uploader.upload` resumes from it on a retry or after a
 // crash (recovery hands it the recovered buffer) sending only the parts the store does not hold,
 // and the spool directory, upload journal included, is deleted once the store has it. Uploads
 // never replace an object: keys are unique, so one already there is this recording or a mistake.
+import { createHash } from 'node:crypto';
 import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FrameBuffer } from '@audex/buffer';
-import { createWavEncoder, encodeChunks } from '@audex/codec';
+import { createFlacEncoder, createWavEncoder, encodeChunks } from '@audex/codec';
 import { type CompletedPart, isResumableStore, type Store, type UploadCheckpoint } from '@audex/store';
 import { RecorderError } from './errors.js';
 import type { Reporter } from './report.js';
+import { storeFormatOf } from './stored-format.js';
 import type { RecordingMetadata } from './types.js';
 
 /** Frames per piece when streaming a recording to the store (1 MiB-ish pieces at 48 kHz stereo f32). */
@@ -36,6 +40,44 @@ export async function* wavFile(buffer: FrameBuffer): AsyncGenerator<Uint8Array, 
   yield encoder.write(EMPTY);
   const pieces = buffer.stream({ chunkFrames: UPLOAD_PIECE_FRAMES, endFrame: buffer.frameCount });
   yield* encodeChunks(encoder, pieces);
+}
+
+/**
+ * MD5 of the recording's samples as FLAC stores them (for int8, int16 and int24, the PCM bytes
+ * themselves), read from the spool piece by piece: memory stays bounded by one piece.
+ */
+export async function samplesMd5(buffer: FrameBuffer): Promise<Uint8Array> {
+  const hash = createHash('md5');
+  for await (const piece of buffer.stream({ chunkFrames: UPLOAD_PIECE_FRAMES, endFrame: buffer.frameCount }))
+    hash.update(piece);
+  return new Uint8Array(hash.digest());
+}
+
+/**
+ * The whole recording as a FLAC file for an output that cannot seek (an upload): a first pass over
+ * the spool computes the samples' MD5, so the encoder writes a complete STREAMINFO (frame count
+ * and MD5; frame-size bounds 0, "unknown", which FLAC allows) before the first frame; the second
+ * pass streams the frames. The encoder checks the samples against that MD5 at the end (a spool
+ * that changed between the passes fails the upload instead of storing a lying header). Encoding
+ * is deterministic, so a resumed upload sends the same bytes.
+ */
+export async function* flacFile(buffer: FrameBuffer): AsyncGenerator<Uint8Array, void, undefined> {
+  const md5 = await samplesMd5(buffer);
+  const encoder = createFlacEncoder({
+    rate: buffer.rate,
+    channels: buffer.channels,
+    sampleFormat: buffer.sampleFormat,
+    totalFrames: buffer.frameCount,
+    md5,
+  });
+  yield encoder.write(EMPTY);
+  const pieces = buffer.stream({ chunkFrames: UPLOAD_PIECE_FRAMES, endFrame: buffer.frameCount });
+  yield* encodeChunks(encoder, pieces);
+}
+
+/** The stored file of an ended recording, in the format its journal names. */
+export function storedFile(buffer: FrameBuffer): AsyncGenerator<Uint8Array, void, undefined> {
+  return storeFormatOf(buffer) === 'flac' ? flacFile(buffer) : wavFile(buffer);
 }
 
 /** Store failures that another attempt cannot fix. */
@@ -139,7 +181,7 @@ export class Uploader {
   }
 
   /**
-   * Uploads the recording in `buffer` (ended) as a WAV under `key`. Each attempt re-reads the
+   * Uploads the recording in `buffer` (ended) under `key`, as the WAV or FLAC its journal names. Each attempt re-reads the
    * spool, so nothing is held in memory between attempts; each retry is reported as an
    * `UPLOAD_RETRY` warning. Metadata the backend finds too large is retried once without the gap
    * list (the totals stay). On a resumable store the upload is journaled part by part, and an
@@ -198,15 +240,15 @@ export class Uploader {
   async #attempt(buffer: FrameBuffer, key: string, meta: RecordingMetadata): Promise<void> {
     const store = this.#store;
     if (!isResumableStore(store)) {
-      await store.upload(wavFile(buffer), key, meta, { overwrite: false });
+      await store.upload(storedFile(buffer), key, meta, { overwrite: false });
       return;
     }
     const journal = new UploadJournal(buffer);
     const checkpoint = await journal.load(key);
     const options = { overwrite: false, onCheckpoint: journal.save };
     try {
-      if (checkpoint === undefined) await store.upload(wavFile(buffer), key, meta, options);
-      else await store.resumeUpload(wavFile(buffer), checkpoint, options);
+      if (checkpoint === undefined) await store.upload(storedFile(buffer), key, meta, options);
+      else await store.resumeUpload(storedFile(buffer), checkpoint, options);
     } catch (error) {
       const code = storeCode(error);
       // A journal the store cannot use, or an upload that cannot complete: drop both.

@@ -5,7 +5,7 @@ import { SyntheticSource } from '@audex/capture';
 import { MemoryStore } from '@audex/store';
 import { afterEach, expect, test } from 'vitest';
 import { AudioRecorder, type RecoveredRecording } from '../src/index.js';
-import { expectedPcm, tempDir, wavData } from './helpers.js';
+import { expectedPcm, flacChecks, tempDir, wavData } from './helpers.js';
 
 const child = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
 const cleanups: (() => void)[] = [];
@@ -80,4 +80,45 @@ test('a live recording in the spool is left alone; after a SIGKILL the next init
   // Nothing left to recover a second time.
   expect(await recorder.recover()).toEqual([]);
   await recorder.close();
+}, 30_000);
+
+test("a recording made with storeFormat 'flac' and SIGKILLed is recovered as FLAC (the journal header names the format), by a recorder storing WAV", async () => {
+  const spool = tempDir();
+  cleanups.push(spool.remove);
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@audex/source', '--import', 'tsx', child, spool.dir, 'flac'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  cleanups.push(() => proc.kill('SIGKILL'));
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  let key = '';
+  await new Promise<void>((resolve) => {
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      const msg = JSON.parse(line) as { key?: string; frames?: number };
+      if (msg.key) key = msg.key;
+      // 1.5 s recorded: at least one journal commit (every 500 ms) holds audio.
+      if ((msg.frames ?? 0) >= 24_000) resolve();
+    });
+  });
+  proc.kill('SIGKILL');
+  await exited;
+  expect(key).toMatch(/^audex\/crash\/[\w-]+\.flac$/);
+
+  const store = new MemoryStore();
+  const recorder = new AudioRecorder(store, {}, { source: new SyntheticSource(), spoolDir: spool.dir });
+  const recovered = await recorder.init();
+  await recorder.close();
+  expect(recovered.map((r) => r.key)).toEqual([key]);
+  const frames = recovered[0]!.frameCount;
+  expect(frames).toBeGreaterThanOrEqual(8000);
+  const checks = flacChecks(await store.download(key));
+  expect(checks.testOk, checks.testLog).toBe(true);
+  const config = { rate: 16_000, channels: 1, sampleFormat: 'int16' as const };
+  expect(Buffer.from(checks.pcm).equals(Buffer.from(expectedPcm(0, frames, config)))).toBe(true);
+  expect(await store.getMetadata(key)).toMatchObject({
+    recovered: true,
+    frame_count: frames,
+    content_type: 'audio/flac',
+  });
 }, 30_000);

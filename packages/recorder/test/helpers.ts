@@ -15,6 +15,15 @@ export function testSignal(frame: number, channel: number, rate: number): number
   return 0.4 * Math.sin(2 * Math.PI * (330 + 110 * channel) * t) + 0.2 * Math.sin(2 * Math.PI * 1234.5 * t);
 }
 
+/**
+ * {@link testSignal} with deterministic white noise at -16 dBFS added: audio FLAC cannot shrink
+ * much (a tone alone compresses 4:1), for tests that need a FLAC of many upload parts.
+ */
+export function noisySignal(frame: number, channel: number, rate: number): number {
+  const hash = Math.sin(frame * 12.9898 + channel * 78.233) * 43_758.5453;
+  return 0.6 * testSignal(frame, channel, rate) + 0.3 * (2 * (hash - Math.floor(hash)) - 1);
+}
+
 /** The bytes SyntheticSource produces for frames [start, end) of `signal`. */
 export function expectedPcm(
   start: number,
@@ -190,4 +199,46 @@ export function dominantFrequency(
     }
   }
   return best;
+}
+
+/**
+ * Checks a stored FLAC with Debian's `flac`: `flac -t` (frame CRCs and the STREAMINFO MD5 against
+ * the decoded samples) and decodes it to raw little-endian signed PCM with `flac -d`. Returns that
+ * PCM and `metaflac`'s STREAMINFO facts.
+ */
+export function flacChecks(file: Uint8Array): {
+  testLog: string;
+  testOk: boolean;
+  pcm: Uint8Array;
+  totalSamples: number;
+  md5: string;
+  bitsPerSample: number;
+} {
+  const dir = tempDir('audex-flac-');
+  try {
+    const path = join(dir.dir, 'stored.flac');
+    writeFileSync(path, file);
+    const test = spawnSync('flac', ['-t', path], { encoding: 'utf8' });
+    const testLog = test.stderr ?? '';
+    const decoded = spawnSync(
+      'flac',
+      ['-d', '-s', '-c', '--force-raw-format', '--endian=little', '--sign=signed', path],
+      { maxBuffer: 1 << 30 },
+    );
+    if (decoded.status !== 0) throw new Error(`flac -d failed: ${decoded.stderr.toString()}`);
+    const info = spawnSync('metaflac', ['--show-total-samples', '--show-md5sum', '--show-bps', path], {
+      encoding: 'utf8',
+    });
+    const [total, md5, bps] = info.stdout.trim().split('\n');
+    return {
+      testLog,
+      testOk: test.status === 0 && /: ok\s*$/m.test(testLog) && !/WARNING|mismatch/i.test(testLog),
+      pcm: new Uint8Array(decoded.stdout),
+      totalSamples: Number(total),
+      md5: md5 ?? '',
+      bitsPerSample: Number(bps),
+    };
+  } finally {
+    dir.remove();
+  }
 }

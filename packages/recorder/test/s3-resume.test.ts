@@ -10,7 +10,15 @@ import { startS3FaultProxy } from '@audex/test-utils/s3-fault-proxy';
 import { startS3Server } from '@audex/test-utils/s3-server';
 import { expect, test } from 'vitest';
 import { AudioRecorder } from '../src/index.js';
-import { expectedPcm, rigsPerTest, tempDir, waitForFrames, wavData } from './helpers.js';
+import {
+  expectedPcm,
+  flacChecks,
+  noisySignal,
+  rigsPerTest,
+  tempDir,
+  waitForFrames,
+  wavData,
+} from './helpers.js';
 
 const rigs = rigsPerTest();
 const child = fileURLToPath(new URL('./fixtures/upload-child.ts', import.meta.url));
@@ -18,91 +26,111 @@ const config = { rate: 48_000, channels: 2, sampleFormat: 'int16' as const };
 const FRAMES = 327_680 * 48; // 60 MiB of 48 kHz stereo int16
 const MiB = 1024 * 1024;
 
-test('a recorder SIGKILLed mid-upload of a 60 MiB recording to RGW: the next init() resumes the upload, sending fewer parts than a fresh one, and stores it whole', async () => {
-  const server = await startS3Server({ kind: 'rgw', buckets: ['audex-resume'] });
-  rigs.defer(() => server.close());
-  const proxy = await startS3FaultProxy(server);
-  rigs.defer(() => proxy.close());
-  const spool = tempDir();
-  rigs.defer(() => spool.remove());
+test.each([
+  ['wav', 7],
+  ['flac', 7],
+] as const)(
+  'a recorder SIGKILLed mid-upload of a 60 MiB recording to RGW, stored as %s: the next init() resumes the upload, sending fewer parts than a fresh one, and stores it whole',
+  async (storeFormat, partsBeforeKilling) => {
+    const server = await startS3Server({ kind: 'rgw', buckets: ['audex-resume'] });
+    rigs.defer(() => server.close());
+    const proxy = await startS3FaultProxy(server);
+    rigs.defer(() => proxy.close());
+    const spool = tempDir();
+    rigs.defer(() => spool.remove());
 
-  const proc = spawn(
-    process.execPath,
-    [
-      '--conditions=@audex/source',
-      '--import',
-      'tsx',
-      child,
-      spool.dir,
-      proxy.endpoint,
-      server.bucket,
-      server.credentials.accessKeyId,
-      server.credentials.secretAccessKey,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  rigs.defer(() => proc.kill('SIGKILL'));
-  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
-  let key = '';
-  createInterface({ input: proc.stdout }).on('line', (line) => {
-    const msg = JSON.parse(line) as { key?: string };
-    if (msg.key) key = msg.key;
-  });
-  // The 8th part request kills the recorder: by then earlier parts are stored and journaled.
-  const kill = proxy.inject({
-    match: 'UploadPart',
-    after: 7,
-    times: 1,
-    before: async () => {
-      proc.kill('SIGKILL');
-      await exited;
-    },
-  });
-  await exited;
-  expect(proc.signalCode).toBe('SIGKILL');
-  expect(kill.applied).toBe(1);
-  expect(key).toMatch(/^audex\/resume\//);
-  const partsBeforeKill = proxy.count('UploadPart');
-  const recordingDir = readdirSync(join(spool.dir, 'recordings'));
-  expect(recordingDir).toHaveLength(1);
-  expect(
-    readdirSync(join(spool.dir, 'recordings', recordingDir[0]!)).some((f) => f.endsWith('.upload')),
-  ).toBe(true);
+    const proc = spawn(
+      process.execPath,
+      [
+        '--conditions=@audex/source',
+        '--import',
+        'tsx',
+        child,
+        spool.dir,
+        proxy.endpoint,
+        server.bucket,
+        server.credentials.accessKeyId,
+        server.credentials.secretAccessKey,
+        storeFormat,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    rigs.defer(() => proc.kill('SIGKILL'));
+    const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+    let key = '';
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      const msg = JSON.parse(line) as { key?: string };
+      if (msg.key) key = msg.key;
+    });
+    // The 8th part request kills the recorder: by then earlier parts are stored and journaled.
+    const kill = proxy.inject({
+      match: 'UploadPart',
+      after: partsBeforeKilling,
+      times: 1,
+      before: async () => {
+        proc.kill('SIGKILL');
+        await exited;
+      },
+    });
+    await exited;
+    expect(proc.signalCode).toBe('SIGKILL');
+    expect(kill.applied).toBe(1);
+    expect(key).toMatch(/^audex\/resume\//);
+    const partsBeforeKill = proxy.count('UploadPart');
+    const recordingDir = readdirSync(join(spool.dir, 'recordings'));
+    expect(recordingDir).toHaveLength(1);
+    expect(
+      readdirSync(join(spool.dir, 'recordings', recordingDir[0]!)).some((f) => f.endsWith('.upload')),
+    ).toBe(true);
 
-  proxy.reset();
-  const store = new S3Store({
-    bucket: server.bucket,
-    endpoint: proxy.endpoint,
-    forcePathStyle: true,
-    credentials: server.credentials,
-  });
-  rigs.defer(() => store.destroy());
-  const recorder = new AudioRecorder(store, config, { source: new SyntheticSource(), spoolDir: spool.dir });
-  rigs.defer(() => recorder.close());
-  const recovered = await recorder.init();
-  expect(recovered.map((r) => [r.key, r.frameCount])).toEqual([[key, FRAMES]]);
+    proxy.reset();
+    const store = new S3Store({
+      bucket: server.bucket,
+      endpoint: proxy.endpoint,
+      forcePathStyle: true,
+      credentials: server.credentials,
+    });
+    rigs.defer(() => store.destroy());
+    const recorder = new AudioRecorder(store, config, { source: new SyntheticSource(), spoolDir: spool.dir });
+    rigs.defer(() => recorder.close());
+    const recovered = await recorder.init();
+    expect(recovered.map((r) => [r.key, r.frameCount])).toEqual([[key, FRAMES]]);
 
-  // A fresh upload of the 44-byte header + 60 MiB sends 13 parts of 5 MiB (the last 44 bytes).
-  const fresh = Math.ceil((44 + FRAMES * 4) / (5 * MiB));
-  expect(fresh).toBe(13);
-  const resent = proxy.count('UploadPart');
-  expect(resent).toBeLessThan(fresh);
-  expect(resent).toBeLessThanOrEqual(fresh - 5);
-  expect(proxy.count('ListParts')).toBe(1);
-  expect(proxy.count('CreateMultipartUpload')).toBe(0);
-  expect(partsBeforeKill).toBeGreaterThanOrEqual(8);
+    const file = await store.download(key);
+    // A fresh upload sends the file in parts of 5 MiB: 13 for the WAV (44-byte header + 60 MiB, the
+    // last part 44 bytes), 12 for the FLAC of the noisy signal (56.8 MiB).
+    const fresh = Math.ceil(file.byteLength / (5 * MiB));
+    expect(fresh).toBe(storeFormat === 'wav' ? 13 : 12);
+    const resent = proxy.count('UploadPart');
+    expect(resent).toBeLessThan(fresh);
+    expect(resent).toBeLessThanOrEqual(fresh - 5);
+    expect(proxy.count('ListParts')).toBe(1);
+    expect(proxy.count('CreateMultipartUpload')).toBe(0);
+    expect(partsBeforeKill).toBeGreaterThanOrEqual(8);
 
-  const { info, data } = wavData(await store.download(key));
-  expect([info.rate, info.channels]).toEqual([48_000, 2]);
-  expect(Buffer.from(data).equals(Buffer.from(expectedPcm(0, FRAMES, config)))).toBe(true);
-  expect(await store.getMetadata(key)).toMatchObject({
-    frame_count: FRAMES,
-    sample_rate: 48_000,
-    channels: 2,
-  });
-  expect(await store.listIncompleteUploads()).toEqual([]);
-  expect(readdirSync(join(spool.dir, 'recordings'))).toEqual([]);
-}, 240_000);
+    if (storeFormat === 'wav') {
+      const { info, data } = wavData(file);
+      expect([info.rate, info.channels]).toEqual([48_000, 2]);
+      expect(Buffer.from(data).equals(Buffer.from(expectedPcm(0, FRAMES, config)))).toBe(true);
+    } else {
+      // The resumed FLAC (re-encoded after the crash, the parts already stored kept) is one valid stream.
+      const checks = flacChecks(file);
+      expect(checks.testOk, checks.testLog).toBe(true);
+      expect(Buffer.from(checks.pcm).equals(Buffer.from(expectedPcm(0, FRAMES, config, noisySignal)))).toBe(
+        true,
+      );
+    }
+    expect(await store.getMetadata(key)).toMatchObject({
+      frame_count: FRAMES,
+      sample_rate: 48_000,
+      channels: 2,
+      content_type: `audio/${storeFormat}`,
+    });
+    expect(await store.listIncompleteUploads()).toEqual([]);
+    expect(readdirSync(join(spool.dir, 'recordings'))).toEqual([]);
+  },
+  240_000,
+);
 
 /** A MemoryStore whose uploads fail (`down`), or store and then fail (`lost`: the answer is lost); injected. */
 class FailingStore extends MemoryStore {

@@ -5,7 +5,7 @@ import { type CaptureFlags, captureConfig, durationMs } from '../capture-options
 import { CliError } from '../cli-error.js';
 import { LevelMeter } from '../level-meter.js';
 import { waitForStop } from '../stop-signal.js';
-import { describeStore, openStore, type StoreFlags } from '../store-options.js';
+import { describeStore, openStore, parseStoreFormat, type StoreFlags } from '../store-options.js';
 import { formatBytes, formatDuration, paintFor } from '../terminal.js';
 
 /** Flags of `audex record`. */
@@ -18,23 +18,30 @@ export interface RecordFlags extends CaptureFlags, StoreFlags {
   json?: boolean;
   /** Mark speech regions (voice activity detection) in the stored metadata. */
   vad?: boolean;
+  /** Stored file format: `wav` (default) or `flac`. */
+  storeFormat?: string;
 }
 
-/** `audex record`: records until Ctrl-C or `--duration`, saves a WAV to the store, prints its key. */
+/** `audex record`: records until Ctrl-C or `--duration`, saves a WAV (or FLAC) to the store, prints its key. */
 export async function recordCommand(flags: RecordFlags): Promise<void> {
   const stopAfter = durationMs(flags);
+  const storeFormat = parseStoreFormat(flags.storeFormat);
   const source = createAudioSource();
   captureConfig(flags, null); // reject bad flags before probing devices
   const device = resolveDevice(await source.listInputDevices(), flags.device);
   const config = captureConfig(flags, device);
   const store = await openStore(flags);
   const spoolDir = flags.spoolDir ?? process.env.AUDEX_SPOOL_DIR;
-  const recorder = new AudioRecorder(store, config, {
-    source,
-    ...(flags.vad ? { vad: true } : {}),
-    ...(spoolDir ? { spoolDir } : {}),
-    ...(stopAfter !== undefined ? { maxDurationMs: stopAfter } : {}),
-  });
+  const recorder = newRecorder(
+    () =>
+      new AudioRecorder(store, config, {
+        source,
+        ...(flags.vad ? { vad: true } : {}),
+        ...(storeFormat ? { storeFormat } : {}),
+        ...(spoolDir ? { spoolDir } : {}),
+        ...(stopAfter !== undefined ? { maxDurationMs: stopAfter } : {}),
+      }),
+  );
   const err = process.stderr;
   const paint = paintFor(err);
   const live = err.isTTY === true && !flags.json;
@@ -83,10 +90,13 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
       throw error;
     });
     if (sourceError) err.write(`${paint.yellow('warning:')} capture ended early: ${sourceError.message}\n`);
+    // The WAV's size (a FLAC's is known only to the store).
     const size =
-      Math.round((segment.durationMs / 1000) * config.rate) *
-        bytesPerFrame(config.sampleFormat, config.channels) +
-      44;
+      storeFormat === 'flac'
+        ? undefined
+        : Math.round((segment.durationMs / 1000) * config.rate) *
+            bytesPerFrame(config.sampleFormat, config.channels) +
+          44;
     if (flags.json) {
       process.stdout.write(
         `${JSON.stringify({
@@ -104,7 +114,7 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     } else {
       if (err.isTTY) {
         err.write(
-          `${paint.green('saved')} ${formatDuration(segment.durationMs)} (${formatBytes(size)}) to ${describeStore(flags)}` +
+          `${paint.green('saved')} ${formatDuration(segment.durationMs)} (${size === undefined ? 'FLAC' : formatBytes(size)}) to ${describeStore(flags)}` +
             `${overflows > 0 ? paint.yellow(`, ${overflows} overflow(s)`) : ''}\n`,
         );
       }
@@ -115,5 +125,25 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     stop.dispose();
     // after a failed upload close() reports it again; the message above already says what to do
     await recorder.close().catch(() => {});
+  }
+}
+
+/**
+ * Creates the recorder, turning a `storeFormat` the capture cannot be stored in (FLAC of a float32
+ * or int32 capture, of more than 8 channels) into a usage error spelled with the CLI's flags.
+ */
+function newRecorder(create: () => AudioRecorder): AudioRecorder {
+  try {
+    return create();
+  } catch (error) {
+    if (error instanceof RecorderError && error.field === 'storeFormat') {
+      const reason = error.message
+        .replace(/^\[audex\/recorder\] /, '')
+        .replace(/storeFormat '(\w+)'/g, '--store-format $1')
+        .replace(/capture sampleFormat '(\w+)'/g, 'capture with --sample-format $1')
+        .replace(/store '(\w+)'/g, 'use --store-format $1');
+      throw new CliError('USAGE', reason, { cause: error });
+    }
+    throw error;
   }
 }

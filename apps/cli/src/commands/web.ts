@@ -2,7 +2,7 @@
 import type { WebError } from '@audex/web';
 import { audioSourceKind } from '../audio-source.js';
 import { CliError } from '../cli-error.js';
-import { describeStore, openStore, type StoreFlags } from '../store-options.js';
+import { describeStore, openStore, parseStoreFormat, type StoreFlags } from '../store-options.js';
 
 /** Flags of `audex web`. */
 export interface WebFlags extends StoreFlags {
@@ -12,6 +12,8 @@ export interface WebFlags extends StoreFlags {
   host?: string;
   /** Spool (journal) directory for crash recovery. */
   spoolDir?: string;
+  /** Stored file format: `wav` (default) or `flac`. */
+  storeFormat?: string;
 }
 
 /** Parses `--port`: a whole number from 0 to 65535 (0 picks a free port). */
@@ -55,6 +57,7 @@ function startError(error: WebError): CliError {
 /** `audex web`: starts the web demo, prints its address, and serves until Ctrl-C (a recording is saved). */
 export async function webCommand(flags: WebFlags): Promise<void> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
+  const storeFormat = parseStoreFormat(flags.storeFormat);
   const source = audioSourceKind();
   // loaded on demand: the other commands do not need the HTTP and WebSocket server
   const { isWebError, startWebDemo } = await import('@audex/web');
@@ -69,6 +72,7 @@ export async function webCommand(flags: WebFlags): Promise<void> {
       ...(port !== undefined ? { port } : {}),
       ...(flags.host !== undefined ? { host: flags.host } : {}),
       ...(spoolDir ? { spoolDir } : {}),
+      ...(storeFormat ? { storeFormat } : {}),
       log: (line) => process.stdout.write(`${line}\n`),
     });
   } catch (error) {

@@ -2,7 +2,7 @@
 // out to the page's WebSocket clients.
 import type { AudioSource, InputDevice } from '@audex/capture';
 import { toFloat32 } from '@audex/pcm';
-import { AudioRecorder, RecorderError } from '@audex/recorder';
+import { AudioRecorder, RecorderError, type StoreFormat } from '@audex/recorder';
 import type { Store } from '@audex/store';
 import type { WebSocket } from 'ws';
 import { HttpError } from './http-error.js';
@@ -35,6 +35,8 @@ export interface LiveSessionOptions {
   createSource: () => AudioSource;
   /** Recorder journal directory; default the recorder's own. */
   spoolDir?: string;
+  /** Format recordings are stored in; default `'wav'`. */
+  storeFormat?: StoreFormat;
 }
 
 /**
@@ -110,12 +112,12 @@ export class LiveSession {
           `device ${device} is not an input device; available: ${devices.map((d) => `${d.index} (${d.name})`).join(', ')}`,
         );
       }
-      const { spoolDir } = this.#options;
+      const { spoolDir, storeFormat } = this.#options;
       const recorder = new AudioRecorder(
         this.#options.store,
         { inputDeviceIndex: device },
         // Voice activity on: speech regions go into each recording's metadata (shown on its waveform).
-        { source, vad: true, ...(spoolDir ? { spoolDir } : {}) },
+        { source, vad: true, ...(spoolDir ? { spoolDir } : {}), ...(storeFormat ? { storeFormat } : {}) },
       );
       recorder.on('level', (level) => {
         const elapsedMs = this.#startedAt === null ? 0 : Date.now() - this.#startedAt;

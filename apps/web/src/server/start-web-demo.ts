@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import type { AudioSource } from '@audex/capture';
 import { PortAudioSource, SyntheticSource } from '@audex/capture';
+import { STORE_FORMATS, type StoreFormat } from '@audex/recorder';
 import type { Store } from '@audex/store';
 import { WebError } from '../errors.js';
 import { loadClientScript } from './client-bundle.js';
@@ -39,6 +40,8 @@ export interface WebDemoOptions {
   createSource?: () => AudioSource;
   /** Recorder journal directory; default the recorder's own. */
   spoolDir?: string;
+  /** Format recordings are stored in: `'wav'` (default) or `'flac'` (the recorder's `storeFormat`). */
+  storeFormat?: StoreFormat;
   /** Receives the log lines (the URL, store, input, a missing-device hint); default none. */
   log?: (line: string) => void;
 }
@@ -158,6 +161,13 @@ export async function startWebDemo(options: WebDemoOptions): Promise<WebDemo> {
   const source = options.createSource
     ? { create: options.createSource, label: 'custom source' }
     : sourceFor(options.source ?? 'portaudio');
+  const storeFormat = options.storeFormat ?? 'wav';
+  if (!STORE_FORMATS.includes(storeFormat)) {
+    throw new WebError(
+      'BAD_STORE_FORMAT',
+      `storeFormat ${JSON.stringify(String(storeFormat).slice(0, 40))} is not a format recordings are stored in; use ${STORE_FORMATS.map((f) => `'${f}'`).join(' or ')}`,
+    );
+  }
   const clientScript = await loadClientScript();
   const app = createWebApp({
     store: options.store,
@@ -166,6 +176,7 @@ export async function startWebDemo(options: WebDemoOptions): Promise<WebDemo> {
     clientScript,
     ...(options.storeLabel !== undefined ? { storeLabel: options.storeLabel } : {}),
     ...(options.spoolDir !== undefined ? { spoolDir: options.spoolDir } : {}),
+    storeFormat,
   });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, port, host));

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import type { AudioSource } from '@audex/capture';
 import { getCodec } from '@audex/codec';
+import type { StoreFormat } from '@audex/recorder';
 import type { Store } from '@audex/store';
 import { WebSocketServer } from 'ws';
 import { loadClientScript, publicDir } from './client-bundle.js';
@@ -22,6 +23,8 @@ export interface WebAppOptions {
   createSource: () => AudioSource;
   /** Recorder journal directory; default the recorder's own. */
   spoolDir?: string;
+  /** Format recordings are stored in; default `'wav'`. */
+  storeFormat?: StoreFormat;
   /** Human description of the store, shown on the page (never credentials). */
   storeLabel?: string;
   /**
@@ -131,6 +134,7 @@ export function createWebApp(options: WebAppOptions): WebApp {
     store,
     createSource: options.createSource,
     ...(options.spoolDir ? { spoolDir: options.spoolDir } : {}),
+    ...(options.storeFormat ? { storeFormat: options.storeFormat } : {}),
   });
   let clientScript: Promise<string> | undefined =
     options.clientScript === undefined ? undefined : Promise.resolve(options.clientScript);
