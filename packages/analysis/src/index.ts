@@ -9,15 +9,17 @@ export {
 } from './loudness.js';
 export { type NormalizeOptions, type NormalizeResult, normalizeLoudness } from './normalize.js';
 export {
+  checkVoiceModel,
   createVoiceDetector,
   DEFAULT_VAD_OPTIONS,
   detectSpeech,
-  type OnnxRuntime,
   type ResolvedVadOptions,
   resolveVadOptions,
-  type SileroModel,
   type SpeechEvent,
   type SpeechRegion,
   type VadOptions,
+  VOICE_MODEL_RATE,
   type VoiceDetector,
+  type VoiceModel,
+  type VoiceModelStream,
 } from './vad.js';

@@ -1,14 +1,70 @@
 // The streaming voice activity detector: PCM of any shape in, speech regions and live
-// speechStart/speechEnd events out. Mono 16 kHz preparation in _mono-16k.ts, the model in
-// _silero.ts, the region logic in _speech-regions.ts.
+// speechStart/speechEnd events out, around a voice model given by the caller (the VoiceModel
+// interface: 16 kHz windows in, speech probabilities out; Silero VAD is @audex/vad-silero, kept
+// out of this package for its 159 MB runtime). Mono 16 kHz preparation in _mono-16k.ts, the region
+// logic in _speech-regions.ts.
 import type { PcmShape } from '@audex/pcm';
 import { MODEL_RATE, Mono16k } from './_mono-16k.js';
 import { checkShape, toSamples } from './_shape.js';
-import { type OnnxRuntime, type SileroModel, SileroStream, WINDOW } from './_silero.js';
 import { RegionTracker, type SpeechEvent, type SpeechRegion } from './_speech-regions.js';
 import { AnalysisError } from './errors.js';
 
-export type { OnnxRuntime, SileroModel, SpeechEvent, SpeechRegion };
+export type { SpeechEvent, SpeechRegion };
+
+/** The rate a {@link VoiceModel} is fed: mono, 16 kHz. */
+export const VOICE_MODEL_RATE = MODEL_RATE;
+
+/** Largest window a {@link VoiceModel} may ask for, in samples (2 s at 16 kHz). */
+const MAX_WINDOW_SAMPLES = 32_000;
+
+/**
+ * A voice activity model: scores consecutive windows of mono 16 kHz audio with a speech
+ * probability. `@audex/vad-silero`'s `createSileroModel()` is one; any object of this shape works.
+ */
+export interface VoiceModel {
+  /** Its name, for messages (e.g. `'silero-v5'`). */
+  readonly name: string;
+  /** Samples per window, at 16 kHz (Silero: 512, 32 ms); 1 to 32 000. */
+  readonly windowSamples: number;
+  /**
+   * A stream with its own state (recurrent models keep one per stream); loads the model on first
+   * use. Should reject with an `AnalysisError` `MODEL_FAILED` when the model cannot be loaded.
+   */
+  open(): Promise<VoiceModelStream>;
+}
+
+/** One stream of a {@link VoiceModel}. */
+export interface VoiceModelStream {
+  /**
+   * Speech probability (0..1) of the next window: exactly `windowSamples` mono samples at 16 kHz,
+   * floats in [-1, 1]. Calls are made one at a time, in order; the array may be reused afterwards.
+   */
+  probability(window: Float32Array): Promise<number>;
+}
+
+/**
+ * Checks that `model` is a {@link VoiceModel}.
+ * @throws {AnalysisError} `INVALID_OPTIONS` (field `model`) saying what is missing.
+ */
+export function checkVoiceModel(model: unknown): VoiceModel {
+  const m = model as Partial<VoiceModel> | null | undefined;
+  if (m === null || typeof m !== 'object' || typeof m.open !== 'function') {
+    throw new AnalysisError(
+      'INVALID_OPTIONS',
+      `model must be a VoiceModel ({ name, windowSamples, open() }, e.g. createSileroModel() from @audex/vad-silero), got ${m === null ? 'null' : typeof m}`,
+      { field: 'model' },
+    );
+  }
+  const w = m.windowSamples;
+  if (typeof w !== 'number' || !Number.isInteger(w) || w < 1 || w > MAX_WINDOW_SAMPLES) {
+    throw new AnalysisError(
+      'INVALID_OPTIONS',
+      `model.windowSamples must be an integer from 1 to ${MAX_WINDOW_SAMPLES} (samples at 16 kHz), got ${String(w)}`,
+      { field: 'model' },
+    );
+  }
+  return m as VoiceModel;
+}
 
 /** Settings of the voice activity detector; every field optional. */
 export interface VadOptions {
@@ -20,17 +76,10 @@ export interface VadOptions {
   minSilenceMs?: number;
   /** Padding added before (pre-roll) and after (hang-over) each region, ms (0..2000). Default 50. */
   padMs?: number;
-  /** Model version. Default `'silero-v5'` (tighter edges on clean speech than v6 in our comparison). */
-  model?: SileroModel;
-  /**
-   * ONNX runtime to run the model with. Default: `onnxruntime-web` (WebAssembly, a dependency of this
-   * package). Pass `await import('onnxruntime-node')` if you have it installed: about 4× less CPU.
-   */
-  onnxRuntime?: OnnxRuntime;
 }
 
 /** {@link VadOptions} with every default filled in. */
-export type ResolvedVadOptions = Readonly<Required<Omit<VadOptions, 'onnxRuntime'>>>;
+export type ResolvedVadOptions = Readonly<Required<VadOptions>>;
 
 /** The defaults of {@link VadOptions}. */
 export const DEFAULT_VAD_OPTIONS: ResolvedVadOptions = Object.freeze({
@@ -38,7 +87,6 @@ export const DEFAULT_VAD_OPTIONS: ResolvedVadOptions = Object.freeze({
   minSpeechMs: 200,
   minSilenceMs: 250,
   padMs: 50,
-  model: 'silero-v5',
 });
 
 /** A streaming detector; create it with {@link createVoiceDetector}. */
@@ -47,6 +95,8 @@ export interface VoiceDetector {
   readonly shape: PcmShape;
   /** Its settings. */
   readonly options: ResolvedVadOptions;
+  /** The model's name. */
+  readonly model: string;
   /**
    * Adds PCM (bytes in `shape.sampleFormat`, or interleaved float samples) and resolves with the
    * events it completed. Calls may overlap: they are processed in order.
@@ -77,7 +127,6 @@ export function resolveVadOptions(options: VadOptions = {}): ResolvedVadOptions 
     minSpeechMs: options.minSpeechMs ?? d.minSpeechMs,
     minSilenceMs: options.minSilenceMs ?? d.minSilenceMs,
     padMs: options.padMs ?? d.padMs,
-    model: options.model ?? d.model,
   };
   const ranges: [keyof typeof out, number, number, string][] = [
     ['threshold', 0.05, 0.95, ''],
@@ -97,27 +146,20 @@ export function resolveVadOptions(options: VadOptions = {}): ResolvedVadOptions 
       );
     }
   }
-  if (out.model !== 'silero-v5' && out.model !== 'silero-v6') {
-    throw new AnalysisError(
-      'INVALID_OPTIONS',
-      `model must be 'silero-v5' or 'silero-v6', got ${String(out.model)}`,
-      {
-        field: 'model',
-      },
-    );
-  }
   return Object.freeze(out);
 }
 
 class Detector implements VoiceDetector {
   readonly shape: PcmShape;
   readonly options: ResolvedVadOptions;
+  readonly model: string;
   readonly regions: SpeechRegion[] = [];
   readonly #prepare: Mono16k;
-  readonly #model: SileroStream;
+  readonly #stream: VoiceModelStream;
+  readonly #window: number;
   readonly #tracker: RegionTracker;
   /** 16 kHz samples waiting for a whole window. */
-  #pending = new Float32Array(WINDOW);
+  readonly #pending: Float32Array;
   #pendingLength = 0;
   /** Windows analysed. */
   #windows = 0;
@@ -126,11 +168,20 @@ class Detector implements VoiceDetector {
   #queue: Promise<unknown> = Promise.resolve();
   #ended = false;
 
-  constructor(shape: PcmShape, options: ResolvedVadOptions, prepare: Mono16k, model: SileroStream) {
+  constructor(
+    shape: PcmShape,
+    options: ResolvedVadOptions,
+    prepare: Mono16k,
+    model: VoiceModel,
+    stream: VoiceModelStream,
+  ) {
     this.shape = shape;
     this.options = options;
+    this.model = String(model.name);
     this.#prepare = prepare;
-    this.#model = model;
+    this.#stream = stream;
+    this.#window = model.windowSamples;
+    this.#pending = new Float32Array(model.windowSamples);
     this.#tracker = new RegionTracker(options);
   }
 
@@ -139,7 +190,7 @@ class Detector implements VoiceDetector {
   }
 
   get processedMs(): number {
-    return (this.#windows * WINDOW * 1000) / MODEL_RATE;
+    return (this.#windows * this.#window * 1000) / MODEL_RATE;
   }
 
   write(pcm: Uint8Array | Float32Array): Promise<SpeechEvent[]> {
@@ -175,21 +226,28 @@ class Detector implements VoiceDetector {
   /** Runs the model on every whole window (and, at the end, the zero-padded remainder). */
   async #analyse(samples: Float32Array, last = false): Promise<SpeechEvent[]> {
     const events: SpeechEvent[] = [];
+    const window = this.#window;
     let offset = 0;
     while (offset < samples.length || (last && this.#pendingLength > 0)) {
-      const take = Math.min(WINDOW - this.#pendingLength, samples.length - offset);
+      const take = Math.min(window - this.#pendingLength, samples.length - offset);
       this.#pending.set(samples.subarray(offset, offset + take), this.#pendingLength);
       this.#pendingLength += take;
       offset += take;
-      if (this.#pendingLength < WINDOW) {
+      if (this.#pendingLength < window) {
         if (!last) break;
         this.#pending.fill(0, this.#pendingLength);
       }
       this.#pendingLength = 0;
-      const p = await this.#model.probability(this.#pending);
-      const from = (this.#windows * WINDOW * 1000) / MODEL_RATE;
+      const p = await this.#stream.probability(this.#pending);
+      if (!(typeof p === 'number' && p >= 0 && p <= 1)) {
+        throw new AnalysisError(
+          'MODEL_FAILED',
+          `the ${this.model} voice model gave ${String(p)} for a window; a probability from 0 to 1 is expected`,
+        );
+      }
+      const from = (this.#windows * window * 1000) / MODEL_RATE;
       this.#windows += 1;
-      const to = (this.#windows * WINDOW * 1000) / MODEL_RATE;
+      const to = (this.#windows * window * 1000) / MODEL_RATE;
       events.push(...this.#tracker.push(p, from, to));
     }
     return this.#collect(events);
@@ -202,27 +260,35 @@ class Detector implements VoiceDetector {
 }
 
 /**
- * A streaming voice activity detector (Silero VAD) for PCM of any rate, channel count and sample
- * format: channels are averaged and the audio resampled to 16 kHz internally.
- * @throws {AnalysisError} `INVALID_OPTIONS` for a bad shape or option; `MODEL_FAILED` when the model cannot load.
+ * A streaming voice activity detector for PCM of any rate, channel count and sample format, run
+ * with `model` (e.g. `createSileroModel()` from `@audex/vad-silero`): channels are averaged and
+ * the audio resampled to 16 kHz internally, then scored window by window.
+ * @throws {AnalysisError} `INVALID_OPTIONS` for a bad shape, model or option; `MODEL_FAILED` when the model cannot load.
  */
-export async function createVoiceDetector(shape: PcmShape, options: VadOptions = {}): Promise<VoiceDetector> {
+export async function createVoiceDetector(
+  shape: PcmShape,
+  model: VoiceModel,
+  options: VadOptions = {},
+): Promise<VoiceDetector> {
   const s = checkShape(shape);
+  const m = checkVoiceModel(model);
   const resolved = resolveVadOptions(options ?? {});
-  const [prepare, model] = await Promise.all([
-    Mono16k.create(s.rate, s.channels),
-    SileroStream.open(resolved.model, options?.onnxRuntime),
-  ]);
-  return new Detector(s, resolved, prepare, model);
+  const [prepare, stream] = await Promise.allSettled([Mono16k.create(s.rate, s.channels), m.open()]);
+  if (prepare.status === 'rejected' || stream.status === 'rejected') {
+    if (prepare.status === 'fulfilled') prepare.value.release();
+    throw prepare.status === 'rejected' ? prepare.reason : (stream as PromiseRejectedResult).reason;
+  }
+  return new Detector(s, resolved, prepare.value, m, stream.value);
 }
 
 /** Speech regions of a whole piece of PCM: {@link createVoiceDetector}, one write, `end()`. */
 export async function detectSpeech(
   pcm: Uint8Array | Float32Array,
   shape: PcmShape,
+  model: VoiceModel,
   options: VadOptions = {},
 ): Promise<SpeechRegion[]> {
-  const detector = await createVoiceDetector(shape, options);
+  const detector = await createVoiceDetector(shape, model, options);
   await detector.write(pcm);
   await detector.end();
   return [...detector.regions];

@@ -1,16 +1,16 @@
 // The recorder's analysis room: what is known about a recording besides its samples. Every
 // recording is metered for EBU R128 loudness as its chunks arrive (integrated loudness, loudness
 // range and true peak go into the stored metadata, momentary loudness into each `level` event);
-// with the `vad` option, a Silero voice activity detector marks speech regions on the same
-// timeline (gaps fed as silence, so regions are ms from the recording's first frame) and reports
+// with the `vad` option, a voice activity detector (Silero VAD from @audex/vad-silero, or the
+// model given; loaded in voice-model.ts) marks speech regions on the same timeline (gaps fed as
+// silence, so regions are ms from the recording's first frame) and reports
 // `speechStart`/`speechEnd` live. The stored audio is never touched. Recovery meters a journal
-// read back from the spool (measureBuffer).
+// read back from the spool (analyseBuffer).
 import {
   createLoudnessMeter,
   createVoiceDetector,
   type LoudnessMeter,
   type LoudnessSummary,
-  type ResolvedVadOptions,
   type SpeechEvent,
   type SpeechRegion,
   type VoiceDetector,
@@ -19,6 +19,7 @@ import type { FrameBuffer } from '@audex/buffer';
 import { bytesPerFrame, type PcmShape } from '@audex/pcm';
 import { RecorderError } from './errors.js';
 import type { Reporter } from './report.js';
+import { loadVoiceModel, type VadSettings } from './voice-model.js';
 
 /** What analysis adds to a recording's metadata. */
 export interface AnalysisFacts {
@@ -51,19 +52,21 @@ export class RecordingAnalysis {
   }
 
   /**
-   * Sets up the meter and, with `vad` settings, loads the voice model (once per process).
-   * @throws {RecorderError} `ANALYSIS_FAILED` when the voice model cannot be loaded.
+   * Sets up the meter and, with `vad` settings, loads the voice model (the runtime once per process).
+   * @throws {RecorderError} `MISSING_DEPENDENCY` when @audex/vad-silero is not installed;
+   *   `ANALYSIS_FAILED` when the voice model cannot be loaded.
    */
   static async create(
     key: string,
     shape: PcmShape,
-    vad: ResolvedVadOptions | undefined,
+    vad: VadSettings | undefined,
     report: Reporter,
   ): Promise<RecordingAnalysis> {
     let detector: VoiceDetector | undefined;
     if (vad) {
+      const model = await loadVoiceModel(vad);
       try {
-        detector = await createVoiceDetector(shape, vad);
+        detector = await createVoiceDetector(shape, model, vad);
       } catch (error) {
         throw new RecorderError(
           'ANALYSIS_FAILED',
@@ -162,11 +165,15 @@ export class RecordingAnalysis {
  */
 export async function analyseBuffer(
   buffer: FrameBuffer,
-  vad: ResolvedVadOptions | undefined,
+  vad: VadSettings | undefined,
 ): Promise<AnalysisFacts> {
   const shape = { rate: buffer.rate, channels: buffer.channels, sampleFormat: buffer.sampleFormat };
   const meter = createLoudnessMeter(shape);
-  const detector = vad ? await createVoiceDetector(shape, vad).catch(() => undefined) : undefined;
+  const detector = vad
+    ? await loadVoiceModel(vad)
+        .then((model) => createVoiceDetector(shape, model, vad))
+        .catch(() => undefined)
+    : undefined;
   let detecting = detector !== undefined;
   for await (const piece of buffer.stream({ chunkFrames: METER_PIECE_FRAMES, endFrame: buffer.frameCount })) {
     meter.write(piece);

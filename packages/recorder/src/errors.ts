@@ -20,6 +20,7 @@
  * - `TIMEOUT`: `entersState()` gave up waiting for a status.
  * - `ABORTED`: `entersState()` was aborted by its signal.
  * - `ANALYSIS_FAILED`: the voice activity model (option `vad`) could not be loaded at `start()`.
+ * - `MISSING_DEPENDENCY`: an optional peer dependency is not installed (option `vad`: `@audex/vad-silero`).
  */
 export type RecorderErrorCode =
   | 'INVALID_CONFIG'
@@ -39,7 +40,8 @@ export type RecorderErrorCode =
   | 'ENCODE_FAILED'
   | 'TIMEOUT'
   | 'ABORTED'
-  | 'ANALYSIS_FAILED';
+  | 'ANALYSIS_FAILED'
+  | 'MISSING_DEPENDENCY';
 
 /**
  * Everything `AudioRecorder` rejects or reports. The message starts with `[audex/recorder]`, names

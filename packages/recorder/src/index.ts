@@ -1,5 +1,5 @@
 // The public entry of @audex/recorder: a named list of what it exports.
-export type { SpeechRegion, VadOptions } from '@audex/analysis';
+export type { SpeechRegion, VadOptions, VoiceModel, VoiceModelStream } from '@audex/analysis';
 export type { AudioSource, InputDevice } from '@audex/capture';
 // The vocabulary a recorder user needs, re-exported so the facade alone is enough to get started.
 export {
@@ -39,4 +39,5 @@ export type {
   StopOptions,
   StreamOptions,
   StreamStart,
+  VoiceActivityOptions,
 } from './types.js';

@@ -3,13 +3,13 @@
 // where they are used (`stream()`/`segment()` in output.ts, `stop()` in audio-recorder.ts).
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AnalysisError, type ResolvedVadOptions, resolveVadOptions } from '@audex/analysis';
 import type { AudioSource } from '@audex/capture';
 import { type AudioConfig, type AudioConfigInput, PcmError, resolveAudioConfig } from '@audex/pcm';
 import type { Store } from '@audex/store';
 import { describeValue, RecorderError } from './errors.js';
 import { resolveStoreFormat, type StoreFormat } from './stored-format.js';
 import type { AudioRecorderOptions, RecorderLogger } from './types.js';
+import { resolveVad, type VadSettings } from './voice-model.js';
 
 /** Everything the recorder was configured with, validated, defaults applied. */
 export interface RecorderSettings {
@@ -34,7 +34,7 @@ export interface RecorderSettings {
   /** Where the recorder logs (silent by default). */
   readonly logger: RecorderLogger;
   /** Voice activity settings, or `undefined` when `vad` is off. */
-  readonly vad: ResolvedVadOptions | undefined;
+  readonly vad: VadSettings | undefined;
   /** Frames after which a recording's capture ends by itself (`maxDurationMs`); `Infinity` for no limit. */
   readonly maxFrames: number;
   /** The format recordings are stored as (`'wav'` or `'flac'`). */
@@ -147,21 +147,7 @@ export function resolveSettings(
       { field: 'recoverOnInit' },
     );
   }
-  let vad: ResolvedVadOptions | undefined;
-  const vadOption = options.vad ?? false;
-  if (typeof vadOption === 'boolean') vad = vadOption ? resolveVadOptions({}) : undefined;
-  else {
-    try {
-      vad = resolveVadOptions(vadOption);
-    } catch (error) {
-      if (!(error instanceof AnalysisError)) throw error;
-      throw new RecorderError(
-        'INVALID_OPTIONS',
-        `vad must be true, false or VAD settings: ${error.message.replace(/^\[audex\/analysis\] /, '')}`,
-        { field: error.field ? `vad.${error.field}` : 'vad', cause: error },
-      );
-    }
-  }
+  const vad = resolveVad(options.vad);
   const storeFormat = resolveStoreFormat(options.storeFormat, audioConfig);
   return Object.freeze({
     store,

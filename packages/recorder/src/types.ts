@@ -1,5 +1,5 @@
 // The recorder's public types: options, statuses, events, the stored segment and its metadata.
-import type { VadOptions } from '@audex/analysis';
+import type { VadOptions, VoiceModel } from '@audex/analysis';
 import type { AudioSource } from '@audex/capture';
 import type { SampleFormat } from '@audex/pcm';
 import type { RecorderError } from './errors.js';
@@ -67,12 +67,14 @@ export interface AudioRecorderOptions {
   recoverOnInit?: boolean;
   /**
    * Voice activity detection (Silero VAD), off by default. `true` or settings (`threshold`,
-   * `minSpeechMs`, `minSilenceMs`, `padMs`, `model`; see `VadOptions` of `@audex/analysis`): speech
+   * `minSpeechMs`, `minSilenceMs`, `padMs`, `model`; see {@link VoiceActivityOptions}): speech
    * regions go into the stored metadata (`speech`, `speech_count`, `speech_ms`) and
-   * `speechStart`/`speechEnd` events fire live. The stored audio is untouched. The model loads at
-   * the first `start()` (a failure there is `ANALYSIS_FAILED`).
+   * `speechStart`/`speechEnd` events fire live. The stored audio is untouched. The named Silero
+   * models run in `@audex/vad-silero`, an optional peer dependency (159 MB with its WebAssembly
+   * runtime): install it to use `vad`. The model loads at each `start()`: `MISSING_DEPENDENCY`
+   * there when the package is not installed, `ANALYSIS_FAILED` when the model cannot load.
    */
-  vad?: boolean | VadOptions;
+  vad?: boolean | VoiceActivityOptions;
   /**
    * The format recordings are stored as: `'wav'` (default) or `'flac'` (lossless, about half the
    * size of the WAV for speech). The key ends `.wav` or `.flac` and metadata `content_type`
@@ -82,6 +84,16 @@ export interface AudioRecorderOptions {
    * recorded for (the journal header names it), whatever the recovering recorder's option.
    */
   storeFormat?: StoreFormat;
+}
+
+/** The `vad` option's settings: those of `@audex/analysis`'s detector, and the model. */
+export interface VoiceActivityOptions extends VadOptions {
+  /**
+   * The voice model: `'silero-v5'` (default) or `'silero-v6'`, run by `@audex/vad-silero` (loaded
+   * with a dynamic import at `start()`), or any `VoiceModel` (e.g. `createSileroModel({
+   * onnxRuntime })` from `@audex/vad-silero`, or a model of your own).
+   */
+  model?: 'silero-v5' | 'silero-v6' | VoiceModel;
 }
 
 /** Where a {@link StreamOptions.from | stream} starts. */

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveVadOptions } from '@audex/analysis';
 import { FrameBuffer } from '@audex/buffer';
 import { fromFloat32 } from '@audex/pcm';
 import { ffmpegEbur128 } from '@audex/test-utils/ebur128';
@@ -20,6 +19,7 @@ import {
   type SpeechStartEvent,
 } from '../src/index.js';
 import { addAnalysis, MAX_METADATA_JSON_BYTES } from '../src/metadata.js';
+import { resolveVad } from '../src/voice-model.js';
 import { rigsPerTest } from './helpers.js';
 
 const rigs = rigsPerTest();
@@ -206,7 +206,7 @@ describe('recovery analysis', () => {
         });
       }
       await buffer.end();
-      const facts = await analyseBuffer(buffer, resolveVadOptions({}));
+      const facts = await analyseBuffer(buffer, resolveVad(true));
       expect(facts.speech).toHaveLength(3);
       speech.spoken.forEach(([start, end], i) => {
         expect(Math.abs(facts.speech![i]!.startMs - start)).toBeLessThanOrEqual(150);

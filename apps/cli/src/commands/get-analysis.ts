@@ -70,7 +70,9 @@ async function speechRegions(
       endMs: r.end_ms,
     }));
   }
-  return detectSpeech(samples, { ...shape, sampleFormat: 'float32' });
+  // Silero VAD (the 146 MB runtime) is loaded only here, when a recording has no stored regions.
+  const { createSileroModel } = await import('@audex/vad-silero');
+  return detectSpeech(samples, { ...shape, sampleFormat: 'float32' }, createSileroModel());
 }
 
 function encode(

@@ -32,11 +32,14 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   const config = captureConfig(flags, device);
   const store = await openStore(flags);
   const spoolDir = flags.spoolDir ?? process.env.AUDEX_SPOOL_DIR;
+  // The CLI depends on @audex/vad-silero itself and hands the model to the recorder, so voice
+  // activity works however the install laid the packages out.
+  const vad = flags.vad ? { model: (await import('@audex/vad-silero')).createSileroModel() } : undefined;
   const recorder = newRecorder(
     () =>
       new AudioRecorder(store, config, {
         source,
-        ...(flags.vad ? { vad: true } : {}),
+        ...(vad ? { vad } : {}),
         ...(storeFormat ? { storeFormat } : {}),
         ...(spoolDir ? { spoolDir } : {}),
         ...(stopAfter !== undefined ? { maxDurationMs: stopAfter } : {}),

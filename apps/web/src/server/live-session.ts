@@ -4,6 +4,7 @@ import type { AudioSource, InputDevice } from '@audex/capture';
 import { toFloat32 } from '@audex/pcm';
 import { AudioRecorder, RecorderError, type StoreFormat } from '@audex/recorder';
 import type { Store } from '@audex/store';
+import { createSileroModel } from '@audex/vad-silero';
 import type { WebSocket } from 'ws';
 import { HttpError } from './http-error.js';
 
@@ -26,6 +27,9 @@ export type LiveMessage =
   | { type: 'wave'; min: number[]; max: number[] }
   | { type: 'saved'; key: string; durationMs: number }
   | { type: 'error'; message: string };
+
+/** The voice model of every recording (Silero v5; nothing loads until a recording starts). */
+const sileroModel = createSileroModel();
 
 /** Options of {@link LiveSession}. */
 export interface LiveSessionOptions {
@@ -117,7 +121,13 @@ export class LiveSession {
         this.#options.store,
         { inputDeviceIndex: device },
         // Voice activity on: speech regions go into each recording's metadata (shown on its waveform).
-        { source, vad: true, ...(spoolDir ? { spoolDir } : {}), ...(storeFormat ? { storeFormat } : {}) },
+        // The demo depends on @audex/vad-silero and hands the model over (loaded at the first start()).
+        {
+          source,
+          vad: { model: sileroModel },
+          ...(spoolDir ? { spoolDir } : {}),
+          ...(storeFormat ? { storeFormat } : {}),
+        },
       );
       recorder.on('level', (level) => {
         const elapsedMs = this.#startedAt === null ? 0 : Date.now() - this.#startedAt;

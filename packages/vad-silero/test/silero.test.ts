@@ -1,6 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  AnalysisError,
+  createVoiceDetector,
+  detectSpeech,
+  type SpeechEvent,
+  type SpeechRegion,
+} from '@audex/analysis';
 import { fromFloat32 } from '@audex/pcm';
 import {
   readAudioFloat,
@@ -9,13 +16,10 @@ import {
   writeSpokenSentences,
 } from '@audex/test-utils/speech';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AnalysisError,
-  createVoiceDetector,
-  detectSpeech,
-  type SpeechEvent,
-  type SpeechRegion,
-} from '../src/index.js';
+import { createSileroModel, SILERO_WINDOW_SAMPLES } from '../src/index.js';
+
+/** The default model (Silero v5 on onnxruntime-web). */
+const silero = createSileroModel();
 
 let dir: string;
 beforeAll(async () => {
@@ -53,11 +57,11 @@ describe('voice activity on espeak-ng speech (2 s, 1 s, 3 s silences)', () => {
     async (rate, channels, sampleFormat) => {
       const speech = await writeSpokenSentences(dir, { rate, channels });
       const { samples } = await readAudioFloat(speech.file);
-      const regions = await detectSpeech(fromFloat32(samples, sampleFormat), {
-        rate,
-        channels,
-        sampleFormat,
-      });
+      const regions = await detectSpeech(
+        fromFloat32(samples, sampleFormat),
+        { rate, channels, sampleFormat },
+        silero,
+      );
       expectMatches(regions, speech);
     },
   );
@@ -65,14 +69,18 @@ describe('voice activity on espeak-ng speech (2 s, 1 s, 3 s silences)', () => {
   it('finds speech 20 dB quieter too', async () => {
     const speech = await writeSpokenSentences(dir, { rate: 16_000, gainDb: -26 });
     const { samples } = await readAudioFloat(speech.file);
-    const regions = await detectSpeech(samples, { rate: 16_000, channels: 1, sampleFormat: 'float32' });
+    const regions = await detectSpeech(
+      samples,
+      { rate: 16_000, channels: 1, sampleFormat: 'float32' },
+      silero,
+    );
     expect(regions).toHaveLength(3);
   });
 
   it.each([16_000, 48_000])('pink noise at -30 dBFS gives no region (%i Hz)', async (rate) => {
     const file = await writePinkNoise(join(dir, `pink-${rate}.wav`), { rate, seconds: 20, rmsDbfs: -30 });
     const { samples } = await readAudioFloat(file);
-    expect(await detectSpeech(samples, { rate, channels: 1, sampleFormat: 'float32' })).toEqual([]);
+    expect(await detectSpeech(samples, { rate, channels: 1, sampleFormat: 'float32' }, silero)).toEqual([]);
   });
 
   it('fed live in 20 ms chunks, fires speechStart and speechEnd within 350 ms of each spoken edge', async () => {
@@ -80,7 +88,8 @@ describe('voice activity on espeak-ng speech (2 s, 1 s, 3 s silences)', () => {
     const speech = await writeSpokenSentences(dir, { rate, channels: 2 });
     const { samples } = await readAudioFloat(speech.file);
     const pcm = fromFloat32(samples, 'int16');
-    const detector = await createVoiceDetector({ rate, channels: 2, sampleFormat: 'int16' });
+    const detector = await createVoiceDetector({ rate, channels: 2, sampleFormat: 'int16' }, silero);
+    expect(detector.model).toBe('silero-v5');
     const events: SpeechEvent[] = [];
     const chunk = (rate / 50) * 4;
     const pending: Promise<SpeechEvent[]>[] = [];
@@ -113,7 +122,8 @@ describe('voice activity on espeak-ng speech (2 s, 1 s, 3 s silences)', () => {
     const regions = await detectSpeech(
       samples,
       { rate: 16_000, channels: 1, sampleFormat: 'float32' },
-      { model: 'silero-v6', padMs: 30 },
+      createSileroModel({ model: 'silero-v6' }),
+      { padMs: 30 },
     );
     expectMatches(regions, speech);
   });
@@ -126,13 +136,41 @@ describe('VoiceDetector errors', () => {
     [{ threshold: 1.5 }, /threshold must be a number from 0.05 to 0.95, got 1.5/],
     [{ minSilenceMs: 10 }, /minSilenceMs must be a number from 32 to 10000 ms, got 10/],
     [{ padMs: -1 }, /padMs/],
-    [{ model: 'silero-v9' as never }, /model must be 'silero-v5' or 'silero-v6', got silero-v9/],
   ])('rejects %o', async (options, message) => {
-    await expect(createVoiceDetector(shape, options)).rejects.toThrow(message);
+    await expect(createVoiceDetector(shape, silero, options)).rejects.toThrow(message);
+  });
+
+  it('createSileroModel checks its options; nothing loads before a stream opens', () => {
+    expect(() => createSileroModel({ model: 'silero-v9' as never })).toThrow(
+      /model must be 'silero-v5' or 'silero-v6', got silero-v9/,
+    );
+    expect(() => createSileroModel({ onnxRuntime: {} as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', field: 'onnxRuntime' }),
+    );
+    const model = createSileroModel({ model: 'silero-v6' });
+    expect([model.name, model.windowSamples]).toEqual(['silero-v6', SILERO_WINDOW_SAMPLES]);
+  });
+
+  it('a runtime that cannot load the model is MODEL_FAILED naming the model', async () => {
+    // A runtime whose session creation fails, as a broken install would (fault injection).
+    const broken = createSileroModel({
+      onnxRuntime: {
+        InferenceSession: {
+          create: () => Promise.reject(new Error('no WebAssembly backend (injected)')),
+        },
+        Tensor: class {},
+      },
+    });
+    await expect(createVoiceDetector(shape, broken)).rejects.toMatchObject({
+      code: 'MODEL_FAILED',
+      message: expect.stringContaining(
+        'could not load the silero-v5 voice model: no WebAssembly backend (injected)',
+      ),
+    });
   });
 
   it('rejects partial frames and writes after end()', async () => {
-    const detector = await createVoiceDetector({ ...shape, channels: 2 });
+    const detector = await createVoiceDetector({ ...shape, channels: 2 }, silero);
     await expect(detector.write(new Uint8Array(5))).rejects.toMatchObject({ code: 'INVALID_DATA' });
     await detector.write(new Uint8Array(3200));
     await detector.end();

@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createVoiceDetector } from '@audex/analysis';
 import { fromFloat32 } from '@audex/pcm';
 import { type BenchSection, fmt, median } from '@audex/test-utils/bench';
 import { readAudioFloat, writeSpokenSentences } from '@audex/test-utils/speech';
-import { createVoiceDetector } from '../src/index.js';
+import { createSileroModel } from '../src/index.js';
 
 const QUICK = process.env.AUDEX_BENCH_QUICK === '1';
 
@@ -21,7 +22,10 @@ async function cpuShare(
     const once = fromFloat32(samples, 'int16');
     const total = new Uint8Array(Math.ceil((seconds * 1000) / speech.durationMs) * once.length);
     for (let at = 0; at < total.length; at += once.length) total.set(once, at);
-    const detector = await createVoiceDetector({ rate, channels, sampleFormat: 'int16' });
+    const detector = await createVoiceDetector(
+      { rate, channels, sampleFormat: 'int16' },
+      createSileroModel(),
+    );
     const chunk = (rate / 50) * channels * 2;
     // Warm-up: the first 20 s compile the model and JIT the loop.
     await detector.write(total.subarray(0, chunk * 1000));

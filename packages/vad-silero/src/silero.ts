@@ -1,18 +1,25 @@
 // The Silero VAD model (v5 by default, v6 on request), as shipped in @ricky0123/vad-web, run by
 // onnxruntime-web (WebAssembly, single thread: no native binary, nothing downloaded) or by an ONNX
-// runtime the caller passes (onnxruntime-node has the same API). Both are loaded only when a detector
-// is created; a missing one (a trimmed install) is a MODEL_FAILED error saying what to install. One session per runtime and model is
-// shared by every detector in the process; each detector keeps its own recurrent state and context.
+// runtime the caller passes (onnxruntime-node has the same API), as a VoiceModel of @audex/analysis.
+// The runtime and the model file are loaded when the first stream opens, not when this package is
+// imported; a missing one (a trimmed install) is a MODEL_FAILED error saying what to install. One
+// session per runtime and model is shared by every stream in the process; each stream keeps its
+// own recurrent state and context.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { AnalysisError } from './errors.js';
+import { AnalysisError, type VoiceModel, type VoiceModelStream } from '@audex/analysis';
 
 /** The Silero VAD versions that can be loaded. */
-export type SileroModel = 'silero-v5' | 'silero-v6';
+export const SILERO_MODELS = ['silero-v5', 'silero-v6'] as const;
 
-/** Samples per model window at 16 kHz (32 ms), and the context carried over from the previous window. */
-export const WINDOW = 512;
+/** A Silero VAD version: `'silero-v5'` (the default) or `'silero-v6'`. */
+export type SileroModel = (typeof SILERO_MODELS)[number];
+
+/** Samples per model window at 16 kHz (32 ms). */
+export const SILERO_WINDOW_SAMPLES = 512;
+/** Samples carried over from the previous window. */
 const CONTEXT = 64;
+const WINDOW = SILERO_WINDOW_SAMPLES;
 
 const MODEL_FILES: Record<SileroModel, string> = {
   'silero-v5': '@ricky0123/vad-web/dist/silero_vad_v5.onnx',
@@ -46,8 +53,8 @@ interface Loaded {
 
 const sessions = new Map<OnnxRuntime | 'default', Map<SileroModel, Promise<Loaded>>>();
 
-/** What voice activity detection needs installed (dependencies of this package, 146 MB together). */
-export const VAD_PACKAGES = 'onnxruntime-web@1.30.0 @ricky0123/vad-web@0.0.31';
+/** What this package needs installed (its dependencies, 159 MB together). */
+const RUNTIME_PACKAGES = 'onnxruntime-web@1.30.0 @ricky0123/vad-web@0.0.31';
 
 async function defaultRuntime(): Promise<OnnxRuntime> {
   let ort: OnnxRuntime & { env: { wasm: { numThreads?: number } } };
@@ -55,7 +62,7 @@ async function defaultRuntime(): Promise<OnnxRuntime> {
     ort = (await import('onnxruntime-web')) as unknown as typeof ort;
   } catch (error) {
     throw new Error(
-      `onnxruntime-web is not installed: voice activity detection needs \`npm install ${VAD_PACKAGES}\``,
+      `onnxruntime-web (a dependency of @audex/vad-silero) is not installed: \`npm install ${RUNTIME_PACKAGES}\``,
       {
         cause: error,
       },
@@ -74,7 +81,7 @@ async function load(runtime: OnnxRuntime | undefined, model: SileroModel): Promi
       file = createRequire(import.meta.url).resolve(MODEL_FILES[model]);
     } catch (error) {
       throw new Error(
-        `@ricky0123/vad-web (which ships the model) is not installed: \`npm install ${VAD_PACKAGES}\``,
+        `@ricky0123/vad-web (which ships the model) is not installed: \`npm install ${RUNTIME_PACKAGES}\``,
         {
           cause: error,
         },
@@ -116,7 +123,7 @@ function shared(runtime: OnnxRuntime | undefined, model: SileroModel): Promise<L
 }
 
 /** One stream's view of the model: speech probability of consecutive 512-sample windows at 16 kHz. */
-export class SileroStream {
+class SileroStream implements VoiceModelStream {
   readonly #loaded: Loaded;
   #state: unknown;
   readonly #sr: unknown;
@@ -129,11 +136,11 @@ export class SileroStream {
   }
 
   /** Loads (or reuses) the model and starts a stream with a fresh state. */
-  static async open(model: SileroModel, runtime?: OnnxRuntime): Promise<SileroStream> {
+  static async open(model: SileroModel, runtime: OnnxRuntime | undefined): Promise<SileroStream> {
     return new SileroStream(await shared(runtime, model));
   }
 
-  /** Speech probability (0..1) of the next window of exactly {@link WINDOW} samples. */
+  /** Speech probability (0..1) of the next window of exactly {@link SILERO_WINDOW_SAMPLES} samples. */
   probability(window: Float32Array): Promise<number> {
     const input = new Float32Array(CONTEXT + WINDOW);
     input.set(this.#context, 0);
@@ -152,4 +159,52 @@ export class SileroStream {
     loaded.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Options of {@link createSileroModel}. */
+export interface SileroOptions {
+  /** Model version. Default `'silero-v5'` (tighter edges on clean speech than v6 in our comparison). */
+  model?: SileroModel;
+  /**
+   * ONNX runtime to run the model with. Default: `onnxruntime-web` (WebAssembly, a dependency of
+   * this package). Pass `await import('onnxruntime-node')` if you have it installed: about 4× less CPU.
+   */
+  onnxRuntime?: OnnxRuntime;
+}
+
+/**
+ * Silero VAD as a `VoiceModel` for `@audex/analysis`'s `createVoiceDetector()` / `detectSpeech()`
+ * and `@audex/recorder`'s `vad` option. Nothing loads until the first stream opens.
+ * @throws {AnalysisError} `INVALID_OPTIONS` naming a bad `model` or `onnxRuntime`.
+ */
+export function createSileroModel(options: SileroOptions = {}): VoiceModel {
+  if (options === null || typeof options !== 'object') {
+    throw new AnalysisError('INVALID_OPTIONS', `Silero options must be an object, got ${String(options)}`);
+  }
+  const model = options.model ?? 'silero-v5';
+  if (!SILERO_MODELS.includes(model)) {
+    throw new AnalysisError(
+      'INVALID_OPTIONS',
+      `model must be ${SILERO_MODELS.map((m) => `'${m}'`).join(' or ')}, got ${String(model)}`,
+      { field: 'model' },
+    );
+  }
+  const runtime = options.onnxRuntime;
+  if (
+    runtime !== undefined &&
+    (runtime === null ||
+      typeof runtime.InferenceSession?.create !== 'function' ||
+      typeof runtime.Tensor !== 'function')
+  ) {
+    throw new AnalysisError(
+      'INVALID_OPTIONS',
+      "onnxRuntime must be an ONNX runtime module (InferenceSession, Tensor), e.g. await import('onnxruntime-node')",
+      { field: 'onnxRuntime' },
+    );
+  }
+  return Object.freeze({
+    name: model,
+    windowSamples: WINDOW,
+    open: () => SileroStream.open(model, runtime),
+  });
 }

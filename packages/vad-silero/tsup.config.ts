@@ -1,0 +1,3 @@
+import { createTsupConfig } from '@audex/tsup-config';
+
+export default createTsupConfig();

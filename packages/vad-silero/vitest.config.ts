@@ -1,0 +1,3 @@
+import { createVitestConfig } from '@audex/vitest-config';
+
+export default createVitestConfig();
