@@ -1,12 +1,13 @@
 // The published `audex` command installed as a user would: `npm install -g --prefix <tmp>` of the CLI
 // tarball and its dependencies' tarballs, outside the repository, with no C/C++ compiler or make on
 // PATH; then the installed command lists devices, records from the virtual microphone while a tone
-// plays, and serves the web demo.
+// plays, saves to an S3 server, and serves the web demo.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { decodeWithFfmpeg, probeSeconds, toneShare } from '@audex/test-utils/audio-file-checks';
+import { startS3Server } from '@audex/test-utils/s3-server';
 import { type Playback, startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { packTarballs, publishedPackages, ROOT, type Workspace } from './_workspace.js';
@@ -169,6 +170,26 @@ describe('the installed audex command (npm install -g, no compiler)', () => {
     const middle = samples.subarray(Math.floor(samples.length * 0.25), Math.floor(samples.length * 0.75));
     expect(toneShare(middle, 16_000, TONE_HZ)).toBeGreaterThan(0.5);
   }, 60_000);
+
+  test('`audex record --s3-bucket` saves to an S3 server and `audex ls` lists it (the AWS SDK installed beside the CLI, as the README says)', async () => {
+    await using server = await startS3Server({ kind: 's3rver', buckets: ['installed-cli'] });
+    const s3Env = {
+      AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+      AWS_REGION: server.region,
+    };
+    const s3Flags = ['--s3-bucket', 'installed-cli', '--s3-endpoint', server.endpoint];
+    const recorded = runAudex(
+      ['record', '--duration', '1', '--spool-dir', join(base, 'spool-s3'), ...s3Flags],
+      s3Env,
+    );
+    expect(recorded.code, recorded.stderr).toBe(0);
+    const key = recorded.stdout.trim();
+    expect(key).toMatch(/^audex\/[\w/-]+\.wav$/);
+    const listed = runAudex(['ls', ...s3Flags], s3Env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(key);
+  }, 120_000);
 
   test('`audex web` serves the page with its two buttons and the built browser script, and records', async () => {
     const store = join(base, 'web-store');

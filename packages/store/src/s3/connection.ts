@@ -1,6 +1,9 @@
 // Owns the link to the server: loading the optional AWS SDK (a clear error when it is missing),
 // creating the client, and turning every SDK failure into a scrubbed StoreError.
 
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StoreError, type StoreErrorCode } from '../errors.js';
 import type { Encryption } from './encryption.js';
@@ -22,25 +25,55 @@ export const SDK_TESTED_VERSION = '3.1169.0';
 
 /**
  * Imports the AWS SDK, or fails with `MISSING_DEPENDENCY` naming the package to install.
+ * An optional peer dependency is the application's to provide, so when `@audex/store` cannot see
+ * it from where it is installed (e.g. `npm install -g` of tarballs side by side puts the CLI's own
+ * dependencies under the CLI, out of the store's sight), it is looked up again from the
+ * application's entry point (`process.argv[1]`).
  *
  * @param load - the import (a parameter so a test can name a package that is not installed).
+ * @param fromApp - the fallback resolution from the application (a parameter for the same reason).
  */
 export async function importSdk(
   load: () => Promise<unknown> = () => import('@aws-sdk/client-s3'),
+  fromApp: () => Promise<unknown> = () => importFromApp(SDK_PACKAGE),
 ): Promise<ClientS3> {
   try {
     return (await load()) as ClientS3;
   } catch (cause) {
-    const code = (cause as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new StoreError(
-        'MISSING_DEPENDENCY',
-        `S3Store needs the AWS SDK package ${SDK_PACKAGE}, an optional peer dependency of @audex/store that is not installed: run npm install ${SDK_PACKAGE}@${SDK_TESTED_VERSION}`,
-        { cause },
-      );
+    if (!isNotFound(cause)) throw cause;
+    try {
+      return (await fromApp()) as ClientS3;
+    } catch (appCause) {
+      if (!isNotFound(appCause)) throw appCause;
     }
-    throw cause;
+    throw new StoreError(
+      'MISSING_DEPENDENCY',
+      `S3Store needs the AWS SDK package ${SDK_PACKAGE}, an optional peer dependency of @audex/store that is not installed: run npm install ${SDK_PACKAGE}@${SDK_TESTED_VERSION}`,
+      { cause },
+    );
   }
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+/** Imports `specifier` as resolved from the application's entry script (symlinks followed). */
+async function importFromApp(specifier: string): Promise<unknown> {
+  const entry = process.argv[1];
+  if (!entry)
+    throw Object.assign(new Error(`no entry script to resolve ${specifier} from`), {
+      code: 'MODULE_NOT_FOUND',
+    });
+  let from: string;
+  try {
+    from = realpathSync(entry);
+  } catch {
+    from = entry;
+  }
+  const resolved = createRequire(from).resolve(specifier);
+  return import(pathToFileURL(resolved).href);
 }
 
 /** How to classify a failed call. */
