@@ -8,7 +8,7 @@ export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: Buffer;
-  /** What the CLI wrote to stderr (the native audio stack's device-scan chatter is silenced in @audex/capture's naudiodon patch). */
+  /** What the CLI wrote to stderr (the native audio stack's device-scan chatter is silenced inside @audex/naudiodon). */
   stderr: string;
 }
 

@@ -39,7 +39,7 @@ export interface RecordingPlace {
 
 /**
  * Loads the default source, `PortAudioSource` from `@audex/capture`. Loaded on first use so that a
- * custom source never loads the native naudiodon module.
+ * custom source never loads the native `@audex/naudiodon` module.
  * @throws {RecorderError} `SOURCE_FAILED` when it cannot be loaded.
  */
 export async function loadDefaultSource(): Promise<AudioSource> {

@@ -31,7 +31,7 @@ export interface RecorderLogger {
 export interface AudioRecorderOptions {
   /**
    * What to capture from. Default: a `PortAudioSource` from `@audex/capture`, loaded lazily on
-   * first use so a custom source never loads the native `naudiodon` module.
+   * first use so a custom source never loads the native `@audex/naudiodon` module.
    */
   source?: AudioSource;
   /**
