@@ -125,6 +125,31 @@ function checkFrameRange(startFrame: number, endFrame: number, available: number
 }
 
 /**
+ * The journal entries for gaps since the last commit: the extension of the last committed gap if
+ * it grew (the reader merges it back), then every new gap.
+ */
+function gapsToCommit(
+  all: readonly Gap[],
+  committed: number,
+  committedFrames: number,
+): [number, number, number, number][] {
+  const out: [number, number, number, number][] = [];
+  const grown = all[committed - 1];
+  if (grown !== undefined && grown.frames > committedFrames) {
+    const ms = grown.durationMs / grown.frames;
+    const frames = grown.frames - committedFrames;
+    out.push([
+      grown.startFrame + committedFrames,
+      frames,
+      grown.startTime + committedFrames * ms,
+      frames * ms,
+    ]);
+  }
+  for (const g of all.slice(committed)) out.push([g.startFrame, g.frames, g.startTime, g.durationMs]);
+  return out;
+}
+
+/**
  * The timestamped frame store of one recording.
  *
  * - {@link FrameBuffer.append} copies a chunk into a ring of fixed-size RAM blocks and places it on the
@@ -165,6 +190,8 @@ export class FrameBuffer {
   #flushChain: Promise<void> = Promise.resolve();
   #committedAnchors = 0;
   #committedGaps = 0;
+  /** Frames of the last committed gap when it was committed (a fill may extend it since). */
+  #committedGapFrames = 0;
   #timer: ReturnType<typeof setInterval> | null = null;
   #endPromise: Promise<void> | null = null;
 
@@ -298,6 +325,27 @@ export class FrameBuffer {
     this.#store.append(data, data.byteLength);
     this.#capturedFrames += frames;
     this.#changes.notify();
+  }
+
+  /**
+   * Extends the recording with silence up to the capture time `untilTime` (ms since the Unix epoch),
+   * kept as a gap: for input the source cannot deliver (its device is away), so cursors and live
+   * streams keep their clock meanwhile. Consecutive calls, and a late chunk right after them, make
+   * one gap. Does nothing before the first chunk or when `untilTime` is not past the end.
+   * @returns the frames of silence added.
+   * @throws {BufferError} `ENDED`, `CLEARED`, `CLOSED`; `INVALID_ARGUMENT` for a non-finite time;
+   * `IO_ERROR` when the spool cannot be written.
+   */
+  appendGap(untilTime: number): number {
+    this.#checkUsable();
+    if (this.#ended) throw new BufferError('ENDED', 'cannot append: the buffer has ended (end() was called)');
+    checkTime('untilTime', untilTime);
+    const silence = this.#timeline.fill(this.frameCount, untilTime);
+    if (silence > 0) {
+      this.#store.append(null, silence * this.bytesPerFrame);
+      this.#changes.notify();
+    }
+    return silence;
   }
 
   /**
@@ -485,16 +533,20 @@ export class FrameBuffer {
   async #commit(): Promise<void> {
     if (this.#cleared || this.#closed) return;
     const anchors = this.#timeline.anchors(this.#committedAnchors);
-    const gaps = this.#timeline.gaps.slice(this.#committedGaps);
+    const all = this.#timeline.gaps;
+    const gaps = gapsToCommit(all, this.#committedGaps, this.#committedGapFrames);
+    const gapCount = all.length;
+    const lastGapFrames = all[gapCount - 1]?.frames ?? 0;
     await this.#store.commit({
       anchors: anchors.map((a) => [a.frame, a.time]),
-      gaps: gaps.map((g) => [g.startFrame, g.frames, g.startTime, g.durationMs]),
+      gaps,
       startTime: this.#timeline.startTime,
       overflowCount: this.#overflowCount,
       capturedFrames: this.#capturedFrames,
     });
     this.#committedAnchors += anchors.length;
-    this.#committedGaps += gaps.length;
+    this.#committedGaps = gapCount;
+    this.#committedGapFrames = lastGapFrames;
   }
 
   #startTimer(interval: number): void {

@@ -112,9 +112,39 @@ export class Timeline {
     this.#count = n + 1;
   }
 
-  /** Records a gap (used by recovery; {@link Timeline.place} records its own). */
+  /**
+   * Records a gap (used by recovery; {@link Timeline.place} and {@link Timeline.fill} record their
+   * own). A gap that starts where the last one ends extends it: one outage stays one gap.
+   */
   addGap(gap: Gap): void {
+    const last = this.#gaps[this.#gaps.length - 1];
+    if (last !== undefined && last.startFrame + last.frames === gap.startFrame) {
+      last.frames += gap.frames;
+      last.durationMs += gap.durationMs;
+      return;
+    }
     this.#gaps.push({ ...gap });
+  }
+
+  /**
+   * Extends the timeline from `frame` (its current end) with lost input up to `time`, at the
+   * nominal rate: for input that cannot arrive at all (a device away), so readers keep their
+   * clock while it is gone. Recorded as a gap, merged with one that ends at `frame`; no anchor is
+   * added (the nominal rate after the last anchor already places these frames).
+   * @returns the silence frames to insert (0 before the first anchor or when `time` is not past the end).
+   */
+  fill(frame: number, time: number): number {
+    if (this.#count === 0) return 0;
+    const expected = this.timeOf(frame);
+    const silence = Math.floor((time - expected) / this.#msPerFrame);
+    if (!(silence > 0)) return 0;
+    this.addGap({
+      startFrame: frame,
+      frames: silence,
+      startTime: expected,
+      durationMs: silence * this.#msPerFrame,
+    });
+    return silence;
   }
 
   /**
@@ -136,7 +166,7 @@ export class Timeline {
     if (lead > threshold) {
       const silence = Math.round(lead / this.#msPerFrame);
       if (silence > 0) {
-        this.#gaps.push({
+        this.addGap({
           startFrame: frame,
           frames: silence,
           startTime: expected,

@@ -314,3 +314,39 @@ describe('FrameBuffer bad input', () => {
     await buffer.clear();
   });
 });
+
+describe('FrameBuffer gaps while the input is away', () => {
+  test('appendGap fills silence up to a time; the pads and the late chunk after them are one gap, journaled as one', async () => {
+    const rate = 1000;
+    const buffer = await FrameBuffer.create({
+      spoolDir: dir,
+      id: 'away',
+      sampleFormat: 'int16',
+      channels: 1,
+      rate,
+    });
+    expect(buffer.appendGap(T0 + 500)).toBe(0); // no chunk yet: no clock to extend
+    buffer.append(chunk(0, 100, 2, T0));
+    expect(buffer.appendGap(T0 + 50)).toBe(0); // not past the end
+    await buffer.flush();
+    expect(buffer.appendGap(T0 + 250.7)).toBe(150); // whole frames only
+    await buffer.flush(); // the gap is committed, then grows: the journal gets the extension
+    expect(buffer.appendGap(T0 + 400)).toBe(150);
+    expect(buffer.frameCount).toBe(400);
+    expect(buffer.capturedFrames).toBe(100);
+    buffer.append(chunk(100, 100, 2, T0 + 600)); // the device is back 200 ms later
+    expect(buffer.gaps).toEqual([{ startFrame: 100, frames: 500, startTime: T0 + 100, durationMs: 500 }]);
+    expect(buffer.timeOf(600)).toBe(T0 + 600);
+    buffer.append(chunk(200, 100, 2, T0 + 700));
+    const expected = concatBytes([patternBytes(0, 100, 2), new Uint8Array(1000), patternBytes(100, 200, 2)]);
+    expect(Buffer.from(await buffer.read(0, 800)).equals(Buffer.from(expected))).toBe(true);
+    await buffer.end();
+    const [rec] = await readJournals(dir);
+    expect(rec!.buffer.gaps).toEqual(buffer.gaps);
+    expect(rec!.buffer.frameCount).toBe(800);
+    expect(Buffer.from(await rec!.buffer.read(0, 800)).equals(Buffer.from(expected))).toBe(true);
+    await rec!.buffer.close();
+    await buffer.close();
+    expect(() => buffer.appendGap(T0 + 900)).toThrow(BufferError);
+  });
+});

@@ -128,4 +128,18 @@ describe('Timeline', () => {
     expect(tl.gaps).toHaveLength(2);
     expect(tl.place(704, 5704, 100, true)).toBe(0); // overflow with no time lost: nothing to fill
   });
+
+  test('fill extends the end with a gap at the nominal rate; a late chunk right after it extends the same gap', () => {
+    const tl = new Timeline(1000);
+    expect(tl.fill(0, 5000)).toBe(0); // empty: nothing to extend
+    expect(tl.place(0, 5000, 100, false)).toBe(0);
+    expect(tl.fill(100, 5099)).toBe(0);
+    expect(tl.fill(100, 5300.9)).toBe(200);
+    expect(tl.fill(300, 5450)).toBe(150);
+    expect(tl.place(450, 5700, 100, false)).toBe(250);
+    expect(tl.gaps).toEqual([{ startFrame: 100, frames: 600, startTime: 5100, durationMs: 600 }]);
+    expect(tl.timeOf(700)).toBe(5700);
+    expect(tl.place(800, 5900, 100, false)).toBe(100); // after captured frames: a new gap
+    expect(tl.gaps).toHaveLength(2);
+  });
 });
