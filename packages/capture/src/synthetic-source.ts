@@ -1,3 +1,5 @@
+// Owns SyntheticSource: the AudioSource that generates test signals in any shape, in real time or
+// faster, with simulated overflows, device loss and stalls.
 import { EventEmitter } from 'node:events';
 import { type AudioConfig, type CapturedChunk, fromFloat32 } from '@audex/pcm';
 import { resolveCaptureConfig } from './config.js';
@@ -33,6 +35,17 @@ export interface SyntheticSourceOptions {
    * `speed` 1), `onError` receives a `CaptureError` with code `DEVICE_LOST` and delivery ends.
    */
   failAfterMs?: number;
+  /**
+   * Simulated stall (a hung driver or audio server): after this much delivered audio, in ms, no
+   * chunk arrives any more and no error is reported either; the source stays `capturing` until
+   * `stop()`. What a watchdog has to catch.
+   */
+  stallAfterMs?: number;
+  /**
+   * How many `start()`s get the simulated faults (`dropAfterFrames`, `failAfterMs`,
+   * `stallAfterMs`); later ones run clean, like a device that came back. Default: every start.
+   */
+  faultyStarts?: number;
 }
 
 const TICK_MS = 10;
@@ -53,10 +66,11 @@ export const SYNTHETIC_DEVICE: Readonly<InputDevice> = Object.freeze({
  * simulated overflows and device loss. The reference implementation of the contract, for tests.
  */
 export class SyntheticSource extends EventEmitter<CaptureEvents> implements AudioSource {
-  private readonly options: Readonly<SyntheticSourceOptions>;
-  private currentStatus: CaptureStatus = 'idle';
-  private overflows = 0;
-  private run: { cancelled: boolean; timer: NodeJS.Timeout | NodeJS.Immediate | undefined } | undefined;
+  readonly #options: Readonly<SyntheticSourceOptions>;
+  #status: CaptureStatus = 'idle';
+  #overflows = 0;
+  #starts = 0;
+  #run: { cancelled: boolean; timer: NodeJS.Timeout | NodeJS.Immediate | undefined } | undefined;
 
   /** @param options signal, pace and simulated faults; see {@link SyntheticSourceOptions}. */
   constructor(options: SyntheticSourceOptions = {}) {
@@ -66,17 +80,17 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
         field: 'speed',
       });
     }
-    this.options = Object.freeze({ ...options });
+    this.#options = Object.freeze({ ...options });
   }
 
   /** The current lifecycle status. */
   get status(): CaptureStatus {
-    return this.currentStatus;
+    return this.#status;
   }
 
   /** How many chunks were marked `overflow` since the last `start()`. */
   get overflowCount(): number {
-    return this.overflows;
+    return this.#overflows;
   }
 
   /** Lists the single synthetic device (index 0, default, up to 64 channels). */
@@ -94,16 +108,17 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
     onChunk: (chunk: CapturedChunk) => void,
     onError: (error: Error) => void,
   ): Promise<void> {
-    if (this.currentStatus !== 'idle') {
-      throw new CaptureError(
-        'INVALID_STATE',
-        `start() called while ${this.currentStatus}; call stop() first`,
-      );
+    if (this.#status !== 'idle') {
+      throw new CaptureError('INVALID_STATE', `start() called while ${this.#status}; call stop() first`);
     }
     const { config: cfg } = resolveCaptureConfig(config, [SYNTHETIC_DEVICE]);
-    this.setStatus('starting');
-    this.overflows = 0;
-    const o = this.options;
+    this.#setStatus('starting');
+    this.#overflows = 0;
+    this.#starts++;
+    const faulty = this.#starts <= (this.#options.faultyStarts ?? Number.POSITIVE_INFINITY);
+    const o = faulty
+      ? this.#options
+      : { ...this.#options, dropAfterFrames: [], failAfterMs: undefined, stallAfterMs: undefined };
     const { rate, channels, chunk, sampleFormat: format } = cfg;
     const generate =
       o.generate ??
@@ -114,6 +129,8 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
       o.durationMs === undefined ? Number.POSITIVE_INFINITY : Math.round((o.durationMs * rate) / 1000);
     const failFrame =
       o.failAfterMs === undefined ? Number.POSITIVE_INFINITY : Math.round((o.failAfterMs * rate) / 1000);
+    const stallFrame =
+      o.stallAfterMs === undefined ? Number.POSITIVE_INFINITY : Math.round((o.stallAfterMs * rate) / 1000);
     const drops = [...(o.dropAfterFrames ?? [])].sort((a, b) => a - b);
     const dropFrames = o.dropFrames ?? chunk;
     const samples = new Float32Array(chunk * channels);
@@ -121,7 +138,7 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
       cancelled: false,
       timer: undefined,
     };
-    this.run = run;
+    this.#run = run;
     let position = 0; // next frame to generate, on the source's own clock
     let delivered = 0; // frames handed out (position minus dropped), paces real-time delivery
     let pendingOverflow = false;
@@ -131,7 +148,7 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
     const step = (): boolean => {
       if (position >= failFrame) {
         run.cancelled = true;
-        this.setStatus(
+        this.#setStatus(
           'failed',
           new CaptureError('DEVICE_LOST', 'synthetic device lost (failAfterMs reached)'),
         );
@@ -149,9 +166,10 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
         position += dropFrames;
         pendingOverflow = true;
       }
-      const frames = Math.min(chunk, endFrame - position, failFrame - position);
+      const frames = Math.min(chunk, endFrame - position, failFrame - position, stallFrame - position);
       if (frames <= 0) {
         if (position >= failFrame) return step();
+        // Ended, or stalled: nothing more, and (stalled) no word about it either.
         run.cancelled = true;
         return false;
       }
@@ -167,7 +185,7 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
       if (pendingOverflow) {
         out.overflow = true;
         pendingOverflow = false;
-        this.overflows++;
+        this.#overflows++;
       }
       position += frames;
       delivered += frames;
@@ -186,24 +204,21 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
         if (!step()) return;
       }
       // A final partial chunk is due once its last frame is.
-      if (
-        !run.cancelled &&
-        Math.min(endFrame, failFrame) - position < chunk &&
-        delivered + Math.min(endFrame, failFrame) - position <= due
-      ) {
+      const last = Math.min(endFrame, failFrame, stallFrame);
+      if (!run.cancelled && last - position < chunk && delivered + last - position <= due) {
         if (!step()) return;
       }
       if (!run.cancelled) run.timer = setTimeout(pump, Math.min(TICK_MS, (chunk / rate / speed) * 1000));
     };
-    this.setStatus('capturing');
+    this.#setStatus('capturing');
     run.timer =
       speed === 0 ? setImmediate(pump) : setTimeout(pump, Math.min(TICK_MS, (chunk / rate / speed) * 1000));
   }
 
   /** Stops generating; resolves at once, also when idle or after a simulated fault. */
   async stop(): Promise<void> {
-    const run = this.run;
-    this.run = undefined;
+    const run = this.#run;
+    this.#run = undefined;
     if (run) {
       run.cancelled = true;
       if (run.timer !== undefined) {
@@ -211,15 +226,15 @@ export class SyntheticSource extends EventEmitter<CaptureEvents> implements Audi
         clearImmediate(run.timer as NodeJS.Immediate);
       }
     }
-    if (this.currentStatus === 'idle') return;
-    if (this.currentStatus !== 'failed') this.setStatus('stopping');
-    this.setStatus('idle');
+    if (this.#status === 'idle') return;
+    if (this.#status !== 'failed') this.#setStatus('stopping');
+    this.#setStatus('idle');
   }
 
-  private setStatus(to: CaptureStatus, error?: Error): void {
-    const from = this.currentStatus;
+  #setStatus(to: CaptureStatus, error?: Error): void {
+    const from = this.#status;
     if (from === to) return;
-    this.currentStatus = to;
+    this.#status = to;
     this.emit('stateChange', error ? { from, to, error } : { from, to });
   }
 }

@@ -126,6 +126,23 @@ describe('SyntheticSource', () => {
     expect(statuses).toEqual(['starting', 'capturing', 'failed', 'idle']);
   });
 
+  it('stalls after stallAfterMs: no chunk and no error, still capturing; faultyStarts: 1 makes the next start clean', async () => {
+    source = new SyntheticSource({ speed: 0, stallAfterMs: 250, faultyStarts: 1 });
+    const first = collect();
+    await source.start(resolveAudioConfig({ rate: 16000, chunk: 1600 }), first.onChunk, first.onError);
+    await until(() => first.chunks.reduce((n, c) => n + c.frames, 0) === 4000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(first.chunks.reduce((n, c) => n + c.frames, 0)).toBe(4000);
+    expect(first.chunks.at(-1)!.frames).toBe(800); // the chunk cut by the stall
+    expect(first.errors).toEqual([]);
+    expect(source.status).toBe('capturing');
+    await source.stop();
+    const second = collect();
+    await source.start(resolveAudioConfig({ rate: 16000, chunk: 1600 }), second.onChunk, second.onError);
+    await until(() => second.chunks.reduce((n, c) => n + c.frames, 0) >= 8000);
+    expect(second.errors).toEqual([]);
+  });
+
   it('rejects a second start and a device other than 0, listing the available input', async () => {
     source = new SyntheticSource({ speed: 0 });
     await expect(
