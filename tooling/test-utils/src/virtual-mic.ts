@@ -30,7 +30,7 @@ export interface VirtualMicOptions {
 export interface VirtualMic {
   /** Environment entries that point PulseAudio clients (and ALSA's pulse plugin) at this daemon. */
   readonly env: Readonly<Record<'PULSE_SERVER' | 'XDG_RUNTIME_DIR' | 'PULSE_COOKIE', string>>;
-  /** Process id of the daemon. */
+  /** Process id of the daemon (a new one after {@link VirtualMic.restart}). */
   readonly pid: number;
   /** Private runtime directory (socket, config), removed by `stop()`. */
   readonly dir: string;
@@ -42,6 +42,19 @@ export interface VirtualMic {
   play(input: string | ToneSequenceOptions): Promise<void>;
   /** Starts playing in the background; the returned handle stops it early or awaits its end. */
   playBackground(input: string | ToneSequenceOptions): Promise<Playback>;
+  /**
+   * Kills the daemon with SIGKILL, as a crash would (clients see their server vanish); the runtime
+   * directory stays, so {@link VirtualMic.restart} can bring it back on the same socket.
+   */
+  kill(): Promise<void>;
+  /** Starts the daemon again on the same socket, with the same sink and mic (after {@link VirtualMic.kill}). */
+  restart(): Promise<void>;
+  /** Unloads the virtual mic's module (the source vanishes, as an unplugged device does). */
+  unloadSource(): Promise<void>;
+  /** Loads the virtual mic's module again and makes it the default source. */
+  loadSource(): Promise<void>;
+  /** Mutes or unmutes the virtual mic (muted, it delivers digital silence). */
+  setMuted(muted: boolean): Promise<void>;
   /** Kills the daemon this helper started (only that one) and removes its runtime directory. */
   stop(): Promise<void>;
 }
@@ -54,6 +67,13 @@ export interface Playback {
   readonly done: Promise<void>;
   /** Stops playback early. */
   stop(): Promise<void>;
+}
+
+/** One run of the daemon. */
+interface Running {
+  daemon: ChildProcess;
+  exited: boolean;
+  exit: Promise<void>;
 }
 
 const SINK = 'audex_speaker';
@@ -70,12 +90,18 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'audex-pulse-'));
   const socket = join(dir, 'native');
   const config = join(dir, 'default.pa');
+  const remapSource = [
+    'module-remap-source',
+    `source_name=${SOURCE}`,
+    `master=${SINK}.monitor`,
+    'source_properties=device.description=audex-virtual-mic',
+  ];
   await writeFile(
     config,
     [
       `load-module module-native-protocol-unix socket=${socket} auth-anonymous=1`,
       `load-module module-null-sink sink_name=${SINK} rate=${rate} channels=${channels} sink_properties=device.description=audex-virtual-speaker`,
-      `load-module module-remap-source source_name=${SOURCE} master=${SINK}.monitor source_properties=device.description=audex-virtual-mic`,
+      `load-module ${remapSource.join(' ')}`,
       `set-default-sink ${SINK}`,
       `set-default-source ${SOURCE}`,
       '',
@@ -87,69 +113,86 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
     PULSE_COOKIE: join(dir, 'cookie'),
   };
   const childEnv = { ...process.env, ...env, HOME: dir };
-  const daemon: ChildProcess = spawn(
-    'pulseaudio',
-    [
-      '-n',
-      '-F',
-      config,
-      '--daemonize=no',
-      '--exit-idle-time=-1',
-      '--use-pid-file=no',
-      '--system=no',
-      '--realtime=no',
-      '--high-priority=no',
-      '--disallow-module-loading=no',
-      '--log-target=stderr',
-      '--log-level=error',
-    ],
-    {
-      env: childEnv,
-      stdio: ['ignore', 'ignore', options.detached ? 'ignore' : 'pipe'],
-      detached: options.detached ?? false,
-    },
-  );
-  let stderr = '';
-  daemon.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    daemon.once('exit', () => {
-      exited = true;
-      resolve();
+  const spawnDaemon = async (): Promise<Running> => {
+    const daemon: ChildProcess = spawn(
+      'pulseaudio',
+      [
+        '-n',
+        '-F',
+        config,
+        '--daemonize=no',
+        '--exit-idle-time=-1',
+        '--use-pid-file=no',
+        '--system=no',
+        '--realtime=no',
+        '--high-priority=no',
+        '--disallow-module-loading=no',
+        '--log-target=stderr',
+        '--log-level=error',
+      ],
+      {
+        env: childEnv,
+        stdio: ['ignore', 'ignore', options.detached ? 'ignore' : 'pipe'],
+        detached: options.detached ?? false,
+      },
+    );
+    let stderr = '';
+    daemon.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
     });
-    daemon.once('error', () => {
-      exited = true;
-      resolve();
-    });
-  });
-  if (options.detached) daemon.unref();
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  for (;;) {
-    if (exited) {
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(
-        `[audex/test-utils] pulseaudio exited during start-up: ${stderr.trim() || '(no output)'}`,
-      );
-    }
-    if (existsSync(socket)) {
-      try {
-        await run('pactl', ['info'], { env: childEnv, timeout: 2000 });
-        break;
-      } catch {
-        // not answering yet
+    const running: Running = {
+      daemon,
+      exited: false,
+      exit: new Promise<void>((resolve) => {
+        daemon.once('exit', () => {
+          running.exited = true;
+          resolve();
+        });
+        daemon.once('error', () => {
+          running.exited = true;
+          resolve();
+        });
+      }),
+    };
+    if (options.detached) daemon.unref();
+    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    for (;;) {
+      if (running.exited) {
+        throw new Error(
+          `[audex/test-utils] pulseaudio exited during start-up: ${stderr.trim() || '(no output)'}`,
+        );
       }
+      if (existsSync(socket)) {
+        try {
+          await run('pactl', ['info'], { env: childEnv, timeout: 2000 });
+          return running;
+        } catch {
+          // not answering yet
+        }
+      }
+      if (Date.now() > deadline) {
+        daemon.kill('SIGKILL');
+        throw new Error(
+          `[audex/test-utils] pulseaudio did not answer on ${socket} within ${options.timeoutMs ?? 10_000} ms: ${stderr.trim()}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    if (Date.now() > deadline) {
-      daemon.kill('SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(
-        `[audex/test-utils] pulseaudio did not answer on ${socket} within ${options.timeoutMs ?? 10_000} ms: ${stderr.trim()}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  };
+  let current: Running;
+  try {
+    current = await spawnDaemon();
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
+  const pactl = async (...args: string[]): Promise<string> =>
+    (await run('pactl', args, { env: childEnv, timeout: 5000 })).stdout;
+  const kill = async (): Promise<void> => {
+    if (current.exited) return;
+    current.daemon.kill('SIGKILL');
+    await current.exit;
+  };
   if (options.setEnv ?? true) Object.assign(process.env, env);
 
   const players = new Set<ChildProcess>();
@@ -189,18 +232,40 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
 
   return {
     env,
-    pid: daemon.pid ?? -1,
+    get pid() {
+      return current.daemon.pid ?? -1;
+    },
     dir,
     sinkName: SINK,
     sourceName: SOURCE,
     play: async (input) => (await playBackground(input)).done,
     playBackground,
+    kill,
+    restart: async () => {
+      await kill();
+      current = await spawnDaemon();
+    },
+    unloadSource: async () => {
+      const line = (await pactl('list', 'short', 'modules'))
+        .split('\n')
+        .find((l) => l.includes('module-remap-source') && l.includes(`source_name=${SOURCE}`));
+      if (!line) throw new Error(`[audex/test-utils] the virtual mic ${SOURCE} is not loaded`);
+      await pactl('unload-module', line.split('\t')[0]!);
+    },
+    loadSource: async () => {
+      await pactl('load-module', ...remapSource);
+      await pactl('set-default-source', SOURCE);
+    },
+    setMuted: async (muted) => {
+      await pactl('set-source-mute', SOURCE, muted ? '1' : '0');
+    },
     stop: async () => {
       for (const p of players) p.kill('SIGTERM');
-      if (!exited) {
+      if (!current.exited) {
+        const { daemon } = current;
         daemon.kill('SIGTERM');
         const timer = setTimeout(() => daemon.kill('SIGKILL'), 3000);
-        await exit;
+        await current.exit;
         clearTimeout(timer);
       }
       await rm(dir, { recursive: true, force: true });
