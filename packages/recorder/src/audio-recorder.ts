@@ -1,22 +1,25 @@
 // The recorder's public face and lifecycle: the AudioRecorder class, its status machine, call-order
-// rules and events. Each call hands its work to a room: options.ts (validation), recording.ts (one
-// recording: source + buffer), output.ts (stream/segment), upload.ts (the stored file, retries) and
-// recovery.ts (the spool and crash recovery). See ARCHITECTURE.md at the repository root.
+// rules and events. Each call hands its work to a room: options.ts (validation), input.ts (the
+// source, kept alive and re-opened), pre-roll.ts (the Feed: pre-roll ring and exact cuts),
+// recording.ts (one recording: its files, rotation, the outage on the timeline), output.ts
+// (stream/segment), upload.ts (the stored file, retries) and recovery.ts (the spool and crash
+// recovery). See ARCHITECTURE.md at the repository root.
 import { randomUUID } from 'node:crypto';
-import type { AudioSource, InputDevice } from '@audex/capture';
+import type { InputDevice } from '@audex/capture';
 import type { AudioConfig, AudioConfigInput } from '@audex/pcm';
 import type { Store } from '@audex/store';
 import { describeValue, RecorderError } from './errors.js';
+import { LiveInput } from './input.js';
 import { type RecorderSettings, resolveSettings } from './options.js';
 import { cutSegment, openStream } from './output.js';
-import { loadDefaultSource, Recording, recordingKey } from './recording.js';
+import { Recording } from './recording.js';
 import { Spool } from './recovery.js';
 import type { Reporter } from './report.js';
-import { storedExtension } from './stored-format.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type {
   AudioRecorderOptions,
   AudioSegment,
+  InputStatus,
   RecorderEvents,
   RecorderStatus,
   RecorderWarning,
@@ -82,7 +85,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
   readonly #settings: RecorderSettings;
   readonly #report: Reporter;
   readonly #spool: Spool;
-  #source: AudioSource | undefined;
+  readonly #input: LiveInput;
   #status: RecorderStatus = 'idle';
   /** The current or last recording (segment() reads it) until the next start() or clearFrames(). */
   #current: Recording | undefined;
@@ -105,7 +108,6 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
     this.#settings = settings;
     this.store = settings.store;
     this.config = settings.config;
-    this.#source = settings.source;
     this.#report = {
       emit: (event, ...args) => this.emit(event, ...args),
       listens: (event) => this.listenerCount(event) > 0,
@@ -118,6 +120,27 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
       this.#report,
     );
     this.#spool = new Spool(settings, uploader, this.#report);
+    this.#input = new LiveInput(settings, this.#report, {
+      lost: (event) => {
+        this.#recordingNow()?.inputLost();
+        this.emit('deviceLost', event);
+      },
+      reopened: () => this.#recordingNow()?.inputBack(),
+      restored: (event) => {
+        this.#recordingNow()?.inputBack();
+        this.emit('deviceRestored', event);
+      },
+      ended: (why, cause) => {
+        const recording = this.#recordingNow();
+        if (recording) recording.inputEnded(why, cause);
+        else {
+          this.emit(
+            'error',
+            new RecorderError('SOURCE_FAILED', `${why}; the next start() opens the input again`, { cause }),
+          );
+        }
+      },
+    });
   }
 
   /** Where the recorder is in its life; see {@link RecorderStatus}. */
@@ -134,19 +157,27 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
   }
 
   /**
-   * Key of the current recording (from `start()`), or of the last one until the next `start()` or
-   * `clearFrames()`; `null` when there is none.
+   * Key of the current recording (from `start()`; with `rotate`, of the file being recorded), or of
+   * the last one until the next `start()` or `clearFrames()`; `null` when there is none.
    */
   get currentSegmentKey(): string | null {
-    return this.#current?.key ?? null;
+    return this.#current?.current.key ?? null;
   }
 
   /**
-   * Frames on the timeline of the current (or last) recording so far, gaps included; 0 when there
-   * is none. Divide by `config.rate` for seconds.
+   * Frames on the timeline of the current (or last) recording so far, gaps included (with
+   * `rotate`, over all its files); 0 when there is none. Divide by `config.rate` for seconds.
    */
   get frameCount(): number {
-    return this.#current?.buffer.frameCount ?? 0;
+    return this.#current?.frameCount ?? 0;
+  }
+
+  /**
+   * Where the input is: `'closed'`, `'opening'`, `'open'` (audio flows; with `preRollMs` also
+   * between recordings) or `'reconnecting'` (the device was lost and is being re-opened).
+   */
+  get inputStatus(): InputStatus {
+    return this.#input.status;
   }
 
   /** Absolute spool directory (journals of unfinished recordings live under it). */
@@ -161,16 +192,21 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
    * their metadata. Recovery failures become `'warning'` events; the journals stay for a later try.
    * Calling it again when initialized does nothing and returns `[]`.
    *
+   * With `preRollMs`, it then opens the input (resolving once audio flows) and keeps it open until
+   * `close()`.
+   *
    * @returns what was recovered (also emitted as `'recovered'` events).
    * @throws {RecorderError} `CLOSED`; `INVALID_CONFIG` when `inputDeviceIndex` names no input device
-   *   of the source; `SOURCE_FAILED` when the source cannot list its devices.
+   *   of the source; `SOURCE_FAILED` when the source cannot list its devices (or, with
+   *   `preRollMs`, cannot be opened: the recorder stays idle).
    */
   init(): Promise<RecoveredRecording[]> {
     return this.#serial(async () => {
       this.#assertNotClosed('init');
       if (this.#status !== 'idle') return [];
-      if (this.config.inputDeviceIndex !== null) await this.#checkDevice(this.config.inputDeviceIndex);
+      if (this.config.inputDeviceIndex !== null) await this.#input.checkDevice(this.config.inputDeviceIndex);
       const recovered = this.#settings.recoverOnInit ? await this.#spool.recover(this.#current) : [];
+      if (this.#settings.preRollMs > 0) await this.#input.open();
       this.#setStatus('initialized');
       return recovered;
     });
@@ -206,12 +242,12 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
       if (this.#status === 'recording' || this.#status === 'stopping') {
         throw new RecorderError(
           'ALREADY_RECORDING',
-          `start() called while already recording ${JSON.stringify(this.#current?.key)}; call stop() first`,
+          `start() called while already recording ${JSON.stringify(this.#current?.current.key)}; call stop() first`,
         );
       }
+      const requestedAt = Date.now();
       const id = randomUUID();
-      const key = recordingKey(this.store, prefixes, id, storedExtension(this.#settings.storeFormat));
-      const source = await this.#getSource();
+      await this.#input.source();
       await this.#discardCurrent();
       let place: Awaited<ReturnType<Spool['claim']>>;
       try {
@@ -220,21 +256,30 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
         throw new RecorderError(
           'SPOOL_FAILED',
           `could not create the journal in ${this.#spool.dir}: ${(error as Error).message}`,
-          { key, cause: error },
+          { cause: error },
         );
       }
-      const recording = await Recording.create({ id, key, place }, this.#settings, this.#report);
+      const recording = await Recording.create(
+        { id, prefixes, place },
+        this.#settings,
+        this.#report,
+        this.#spool,
+      );
       this.#current = recording;
+      let first: number | null;
       try {
-        await recording.startCapture(source);
+        first = await this.#input.attach(recording, requestedAt);
       } catch (error) {
         this.#current = undefined;
         await this.#spool.abandon(recording);
         throw error;
       }
+      if (this.#settings.preRollMs > 0)
+        recording.current.preRollMs = first === null ? 0 : Math.max(0, requestedAt - first);
+      if (this.#input.status === 'reconnecting') recording.inputLost();
       this.#setStatus('recording');
-      this.#settings.logger.info({ key, config: this.config }, 'audex recording started');
-      return key;
+      this.#settings.logger.info({ key: recording.key, config: this.config }, 'audex recording started');
+      return recording.key;
     });
   }
 
@@ -331,18 +376,12 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
    */
   async listInputDevices(): Promise<InputDevice[]> {
     this.#assertNotClosed('listInputDevices');
-    const source = await this.#getSource();
-    try {
-      return await source.listInputDevices();
-    } catch (error) {
-      throw new RecorderError('SOURCE_FAILED', `could not list input devices: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    return this.#input.listDevices();
   }
 
   /**
-   * Stops an active recording first (uploading it), then releases everything. The last
+   * Stops an active recording first (uploading it), closes the input (kept open with
+   * `preRollMs`), then releases everything. The last
    * recording's journal is deleted once a store has it; one that could not be stored stays in the
    * spool for a later `init()`. Closing twice does nothing.
    *
@@ -359,6 +398,7 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
           failure = error;
         }
       }
+      await this.#input.close();
       await this.#discardCurrent().catch((error: unknown) => {
         this.#settings.logger.warn(
           { err: error },
@@ -378,35 +418,17 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
 
   async #stopRecording(recording: Recording, options: StopOptions): Promise<AudioSegment> {
     const returnPcm = resolveReturnPcm(options);
+    const stopAt = Date.now();
     this.#setStatus('stopping');
+    let file: Awaited<ReturnType<Recording['finish']>>;
     try {
-      await recording.endCapture(this.#source);
-    } catch (error) {
-      // The journal could not be finished, but what was captured is still readable: keep it for
-      // recover() like a failed upload, rather than leave it locked and forgotten.
-      this.#spool.keep(recording);
+      await this.#input.detach(stopAt);
+      file = await recording.finish(stopAt);
+    } finally {
       this.#setStatus('initialized');
-      throw error;
     }
-    try {
-      await this.#spool.save(recording);
-    } catch (error) {
-      this.#spool.keep(recording);
-      this.#settings.logger.error(
-        { err: error, key: recording.key },
-        'audex upload failed; recording kept in the spool',
-      );
-      this.#setStatus('initialized');
-      throw error;
-    }
-    this.#setStatus('initialized');
-    const segment = await recording.toSegment(returnPcm);
-    this.emit('stored', { key: recording.key, metadata: recording.metadata! });
-    this.#settings.logger.info(
-      { key: recording.key, frames: recording.buffer.frameCount, overflows: recording.buffer.overflowCount },
-      'audex recording stored',
-    );
-    return segment;
+    this.#settings.logger.info({ key: file.key, frames: recording.frameCount }, 'audex recording stored');
+    return file.toSegment(returnPcm);
   }
 
   /** Forgets the current recording (its files go once a store has it; a kept one stays for recover()). */
@@ -454,19 +476,8 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
     }
   }
 
-  async #getSource(): Promise<AudioSource> {
-    this.#source ??= await loadDefaultSource();
-    return this.#source;
-  }
-
-  async #checkDevice(index: number): Promise<void> {
-    const devices = await this.listInputDevices();
-    if (devices.some((d) => d.index === index)) return;
-    const list = devices.map((d) => `${d.index} (${d.name})`).join(', ') || 'none';
-    throw new RecorderError(
-      'INVALID_CONFIG',
-      `inputDeviceIndex ${index} is not an input device; available input devices: ${list}`,
-      { field: 'inputDeviceIndex' },
-    );
+  /** The recording chunks go to now, if any. */
+  #recordingNow(): Recording | undefined {
+    return this.#status === 'recording' || this.#status === 'stopping' ? this.#current : undefined;
   }
 }

@@ -8,7 +8,13 @@ import { type AudioConfig, type AudioConfigInput, PcmError, resolveAudioConfig }
 import type { Store } from '@audex/store';
 import { describeValue, RecorderError } from './errors.js';
 import { resolveStoreFormat, type StoreFormat } from './stored-format.js';
-import type { AudioRecorderOptions, RecorderLogger } from './types.js';
+import type {
+  AudioRecorderOptions,
+  ReconnectOptions,
+  RecorderLogger,
+  RotateOptions,
+  SilenceOptions,
+} from './types.js';
 import { resolveVad, type VadSettings } from './voice-model.js';
 
 /** Everything the recorder was configured with, validated, defaults applied. */
@@ -39,6 +45,14 @@ export interface RecorderSettings {
   readonly maxFrames: number;
   /** The format recordings are stored as (`'wav'` or `'flac'`). */
   readonly storeFormat: StoreFormat;
+  /** Reconnect settings, or `undefined` when a lost device ends capture. */
+  readonly reconnect: Readonly<Required<ReconnectOptions>> | undefined;
+  /** Pre-roll in ms; 0 opens the input at `start()`. */
+  readonly preRollMs: number;
+  /** Rotation limits (`Infinity` when not set), or `undefined` without rotation. */
+  readonly rotate: Readonly<Required<RotateOptions>> | undefined;
+  /** Silence warning settings, or `undefined` when off. */
+  readonly silence: Readonly<Required<SilenceOptions>> | undefined;
 }
 
 /** The logger used when none is given. */
@@ -122,23 +136,7 @@ export function resolveSettings(
     min: number,
     max: number,
     integer: boolean,
-  ): number => {
-    const value = options[field] ?? fallback;
-    if (
-      typeof value !== 'number' ||
-      !Number.isFinite(value) ||
-      value < min ||
-      value > max ||
-      (integer && !Number.isInteger(value))
-    ) {
-      throw new RecorderError(
-        'INVALID_OPTIONS',
-        `${field} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${describeValue(value)}`,
-        { field },
-      );
-    }
-    return value;
-  };
+  ): number => checkNumber(field, options[field] ?? fallback, min, max, integer);
   const recoverOnInit = options.recoverOnInit ?? true;
   if (typeof recoverOnInit !== 'boolean') {
     throw new RecorderError(
@@ -171,5 +169,88 @@ export function resolveSettings(
             ),
           ),
     storeFormat,
+    reconnect: resolveReconnect(options.reconnect, source === undefined),
+    preRollMs: number('preRollMs', 0, 0, 60_000, false),
+    rotate: resolveRotate(options.rotate),
+    silence: resolveSilence(options.silence),
+  });
+}
+
+/** A number option in [min, max] (an integer if asked); `max` may be `Infinity`. */
+function checkNumber(field: string, value: unknown, min: number, max: number, integer: boolean): number {
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    (!Number.isFinite(value) && value !== max) ||
+    value < min ||
+    value > max ||
+    (integer && Number.isFinite(value) && !Number.isInteger(value))
+  ) {
+    throw new RecorderError(
+      'INVALID_OPTIONS',
+      `${field} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${describeValue(value)}`,
+      { field },
+    );
+  }
+  return value;
+}
+
+/** An options object (or `undefined`), checked to be a plain object. */
+function objectOption<T>(field: string, value: T | undefined, allowed: string): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') {
+    throw new RecorderError('INVALID_OPTIONS', `${field} must be ${allowed}, got ${describeValue(value)}`, {
+      field,
+    });
+  }
+  return value;
+}
+
+/** `reconnect`: on by default for the built-in PortAudio source only. */
+function resolveReconnect(
+  value: ReconnectOptions | false | undefined,
+  builtInSource: boolean,
+): Readonly<Required<ReconnectOptions>> | undefined {
+  if (value === false || (value === undefined && !builtInSource)) return undefined;
+  const o = objectOption('reconnect', value, 'false or { giveUpAfterMs?, watchdogMs? }');
+  return Object.freeze({
+    giveUpAfterMs: checkNumber(
+      'reconnect.giveUpAfterMs',
+      o.giveUpAfterMs ?? 60_000,
+      0,
+      Number.POSITIVE_INFINITY,
+      false,
+    ),
+    watchdogMs: checkNumber('reconnect.watchdogMs', o.watchdogMs ?? 1000, 100, 60_000, false),
+  });
+}
+
+/** `rotate`: at least one limit. */
+function resolveRotate(value: RotateOptions | undefined): Readonly<Required<RotateOptions>> | undefined {
+  if (value === undefined) return undefined;
+  const o = objectOption('rotate', value, '{ everyMs?, maxBytes? }');
+  if (o.everyMs === undefined && o.maxBytes === undefined) {
+    throw new RecorderError('INVALID_OPTIONS', 'rotate needs everyMs, maxBytes or both, got neither', {
+      field: 'rotate',
+    });
+  }
+  const inf = Number.POSITIVE_INFINITY;
+  return Object.freeze({
+    everyMs:
+      o.everyMs === undefined ? inf : checkNumber('rotate.everyMs', o.everyMs, 1000, 366 * 86_400_000, false),
+    maxBytes:
+      o.maxBytes === undefined ? inf : checkNumber('rotate.maxBytes', o.maxBytes, 65_536, 2 ** 53, true),
+  });
+}
+
+/** `silence`: on by default. */
+function resolveSilence(
+  value: SilenceOptions | false | undefined,
+): Readonly<Required<SilenceOptions>> | undefined {
+  if (value === false) return undefined;
+  const o = objectOption('silence', value, 'false or { afterMs?, belowDbfs? }');
+  return Object.freeze({
+    afterMs: checkNumber('silence.afterMs', o.afterMs ?? 10_000, 100, 86_400_000, false),
+    belowDbfs: checkNumber('silence.belowDbfs', o.belowDbfs ?? -60, -120, 0, false),
   });
 }

@@ -3,12 +3,12 @@
 // the codec (output-format.ts picks and wraps the codec; encoded-stream.ts runs one live stream).
 // Across rotated files or reconnect gaps nothing changes here: both keep one timeline per recording.
 import { AnalysisError, normalizeLoudness } from '@audex/analysis';
-import type { FrameBuffer } from '@audex/buffer';
 import { type AudioConfig, bytesPerFrame, concatBytes } from '@audex/pcm';
 import { encodedStream, standaloneFiles } from './encoded-stream.js';
 import { describeValue, RecorderError } from './errors.js';
 import { createOutputPipeline, encoding, resolveOutput } from './output-format.js';
 import type { Recording } from './recording.js';
+import type { RecordingFrames } from './recording-frames.js';
 import type { Reporter } from './report.js';
 import type { SegmentOptions, StreamOptions, StreamStart } from './types.js';
 
@@ -49,12 +49,12 @@ function parseStreamStart(from: StreamStart): number | undefined {
 }
 
 /** The frame a stream starting at `from` reads first (clamped to what is recorded). */
-function streamStartFrame(buffer: FrameBuffer, from: StreamStart, fromMs: number | undefined): number {
-  if (from === 'start') return 0;
+function streamStartFrame(buffer: RecordingFrames, from: StreamStart, fromMs: number | undefined): number {
+  if (from === 'start') return buffer.firstFrame;
   const now = buffer.frameCount;
   if (from === 'now' || fromMs === undefined) return now;
-  if (buffer.startTime === null || buffer.endTime === null) return 0;
-  if (fromMs <= buffer.startTime) return 0;
+  if (buffer.startTime === null || buffer.endTime === null) return buffer.firstFrame;
+  if (fromMs <= buffer.startTime) return buffer.firstFrame;
   if (fromMs >= buffer.endTime) return now;
   return Math.min(now, buffer.frameAt(fromMs));
 }
@@ -107,10 +107,9 @@ export function openStream(
     });
     return (async function* () {})();
   }
-  const buffer = recording.buffer;
-  const startFrame = streamStartFrame(buffer, from, fromMs);
+  const startFrame = streamStartFrame(recording.frames, from, fromMs);
   return encodedStream({
-    openCursor: () => buffer.cursor({ startFrame }),
+    openCursor: () => recording.cursor(startFrame),
     chunkFrames,
     spec,
     encoder,
@@ -141,7 +140,7 @@ export async function cutSegment(
     );
   }
   const spec = resolveOutput(options ?? {}, config, SEGMENT_DEFAULT_FORMAT);
-  const buffer = recording?.buffer;
+  const buffer = recording?.frames;
   if (!buffer || buffer.startTime === null || buffer.endTime === null || buffer.frameCount === 0) {
     throw new RecorderError(
       'NO_RECORDING',
@@ -172,6 +171,7 @@ export async function cutSegment(
   let first: number;
   try {
     ({ data, startFrame: first } = await buffer.readTimeRange(from, to));
+    if (data.byteLength === 0) throw new Error('the range holds no frame');
   } catch (error) {
     if ((error as { code?: string }).code === 'CLEARED') {
       throw new RecorderError('NO_RECORDING', 'the recording was cleared while segment() read it', {
@@ -200,7 +200,7 @@ function analysisOptions(
       field: 'speech',
     });
   }
-  if (speech && !recording.analysis.detectsSpeech) {
+  if (speech && !recording.current.analysis.detectsSpeech) {
     throw new RecorderError(
       'INVALID_OPTIONS',
       'speech: true needs voice activity detection: create the recorder with the vad option',
@@ -227,7 +227,7 @@ function speechOnly(
   const frameBytes = bytesPerFrame(config.sampleFormat, config.channels);
   const last = first + data.byteLength / frameBytes;
   const pieces: Uint8Array[] = [];
-  for (const region of recording.analysis.speech) {
+  for (const region of recording.speech) {
     const from = Math.max(first, Math.round((region.startMs * config.rate) / 1000));
     const to = Math.min(last, Math.round((region.endMs * config.rate) / 1000));
     if (to > from) pieces.push(data.subarray((from - first) * frameBytes, (to - first) * frameBytes));

@@ -1,35 +1,25 @@
-// The recorder's recording room: one recording from start() until a store has it. It wires the
-// source to the buffer (chunks in; overflow and level events out; a source failure ends capture),
-// owns the recording's FrameBuffer (journaled into the spool directory the Spool claimed for it),
-// and keeps its wall-clock facts. Reconnect goes here (on a source failure, re-open the device and
-// keep appending to the same buffer: the outage becomes a gap on the timeline); so does rotation (a
-// recording becomes a list of files on one sample clock, each its own FrameBuffer and key in the
-// same spool directory, the next one starting at the frame where the previous ended).
-
-import { FrameBuffer } from '@audex/buffer';
-import type { AudioSource } from '@audex/capture';
-import type { CapturedChunk } from '@audex/pcm';
+// The recorder's recording room: one recording from start() until a store has it. It takes the
+// chunks the Feed gives it (overflow, level and silence events out), keeps its files (one, or with
+// `rotate` a list on one sample clock: a chunk that crosses the file limit is split at the exact
+// frame, the next file created meanwhile), uploads each rotated file as it closes (then lets it
+// leave the spool once no stream needs it), and keeps the timeline going while the device is away
+// (silence up to shortly before "now", merged into one gap with the late audio after it).
+import type { SpeechRegion } from '@audex/analysis';
+import { createWavEncoder } from '@audex/codec';
+import { bytesPerFrame, type CapturedChunk } from '@audex/pcm';
 import type { Store } from '@audex/store';
-import { type AnalysisFacts, RecordingAnalysis } from './analysis.js';
 import { describeValue, RecorderError } from './errors.js';
 import { measureLevels } from './levels.js';
-import { buildMetadata, type RecordingTimes, recordingSpan } from './metadata.js';
 import type { RecorderSettings } from './options.js';
+import type { ChunkSink } from './pre-roll.js';
+import { type FilePlan, RecordingFile } from './recording-file.js';
+import { type FileList, type RecordingCursor, RecordingFrames } from './recording-frames.js';
+import type { Spool } from './recovery.js';
 import type { Reporter } from './report.js';
-import type { StoreFormat } from './stored-format.js';
-import type { AudioSegment, RecordingMetadata } from './types.js';
+import { SilenceWatch } from './silence.js';
+import { type StoreFormat, storedExtension } from './stored-format.js';
 
-/** What a recording's journal header keeps (`FrameBuffer` meta), read back by crash recovery. */
-export interface JournalFacts {
-  /** Store key given by `start()`. */
-  key: string;
-  /** When `start()` was called, ms since the Unix epoch. */
-  requestedAt: number;
-  /** The format the recording is stored as (recovery stores it the same way). */
-  storeFormat: StoreFormat;
-}
-
-/** Where a recording's journal lives (claimed from the Spool). */
+/** Where a recording's journals live (claimed from the Spool). */
 export interface RecordingPlace {
   /** Directory of this recording's journal files. */
   readonly dir: string;
@@ -38,39 +28,24 @@ export interface RecordingPlace {
 }
 
 /**
- * Loads the default source, `PortAudioSource` from `@audex/capture`. Loaded on first use so that a
- * custom source never loads the native `@audex/naudiodon` module.
- * @throws {RecorderError} `SOURCE_FAILED` when it cannot be loaded.
- */
-export async function loadDefaultSource(): Promise<AudioSource> {
-  try {
-    const { PortAudioSource } = await import('@audex/capture');
-    return new PortAudioSource();
-  } catch (error) {
-    throw new RecorderError(
-      'SOURCE_FAILED',
-      `could not load the default PortAudio source: ${(error as Error).message}; pass options.source`,
-      { cause: error },
-    );
-  }
-}
-
-const EMPTY = new Uint8Array(0);
-
-/**
- * The key a recording is stored under: `store.keyBuilder.build(...prefixes, '<id>.<extension>')`
+ * The key a recording's file is stored under: `store.keyBuilder.build(...prefixes, '<name>.<extension>')`
  * (`.wav`, or `.flac` with `storeFormat: 'flac'`).
  * @throws {RecorderError} `INVALID_KEY` for a prefix that is not a non-empty string or that the
  *   key builder rejects.
  */
-export function recordingKey(store: Store, prefixes: string[], id: string, extension: string): string {
+export function recordingKey(
+  store: Store,
+  prefixes: readonly string[],
+  name: string,
+  extension: string,
+): string {
   try {
     for (const prefix of prefixes) {
       if (typeof prefix !== 'string' || prefix.length === 0) {
         throw new Error(`key prefixes must be non-empty strings, got ${describeValue(prefix)}`);
       }
     }
-    return store.keyBuilder.build(...prefixes, `${id}.${extension}`);
+    return store.keyBuilder.build(...prefixes, `${name}.${extension}`);
   } catch (error) {
     throw new RecorderError(
       'INVALID_KEY',
@@ -80,193 +55,340 @@ export function recordingKey(store: Store, prefixes: string[], id: string, exten
   }
 }
 
-/** One recording: its buffer, key, capture state and wall-clock facts. */
-export class Recording {
-  /** Recording id (its spool directory and journal are named after it). */
+/** File name (without `.wav`) of file `sequence` of recording `id`: `<id>` alone without rotation. */
+export function fileName(id: string, sequence: number | undefined): string {
+  return sequence === undefined ? id : `${id}-${String(sequence).padStart(6, '0')}`;
+}
+
+// While the device is away, silence is added up to this long before "now": the device's first
+// audio (timestamped when its start() resolved) must still come after it, so the two make one gap.
+const AWAY_MARGIN_MS = 250;
+const AWAY_STEP_MS = 100;
+
+/** The first `frames` frames of `chunk` (same capture time), for a recording that ends inside it. */
+function cutChunk(chunk: CapturedChunk, frames: number, bytesPerFrame: number): CapturedChunk {
+  const kept = Math.max(0, frames);
+  return { ...chunk, frames: kept, data: chunk.data.subarray(0, kept * bytesPerFrame) };
+}
+
+/** Frames per file for the rotation limits (Infinity without rotation). */
+function fileLimitFrames(settings: RecorderSettings): number {
+  const rotate = settings.rotate;
+  if (!rotate) return Number.POSITIVE_INFINITY;
+  const { rate, channels, sampleFormat } = settings.config;
+  let frames = Math.max(1, Math.round((rotate.everyMs * rate) / 1000));
+  if (Number.isFinite(rotate.maxBytes)) {
+    const bpf = bytesPerFrame(sampleFormat, channels);
+    const header = (totalFrames: number) =>
+      createWavEncoder({ rate, channels, sampleFormat, totalFrames }).write(new Uint8Array(0)).byteLength;
+    // The header is larger for RF64 (beyond 4 GiB); one pad byte for an odd data size. A FLAC file
+    // is counted as the WAV it encodes (it is smaller but for noise, where it can be a little larger).
+    let byBytes = Math.floor((rotate.maxBytes - header(0) - 1) / bpf);
+    byBytes = Math.floor((rotate.maxBytes - header(byBytes) - 1) / bpf);
+    frames = Math.min(frames, Math.max(1, byBytes));
+  }
+  return frames;
+}
+
+/** One recording: its files, capture state and wall-clock facts. */
+export class Recording implements ChunkSink, FileList {
+  /** Recording id (its spool directory is named after it). */
   readonly id: string;
-  /** Store key from `start()`. */
+  /** Store key of its first file (what `start()` returned). */
   readonly key: string;
-  /** Every captured frame of this recording, journaled. */
-  readonly buffer: FrameBuffer;
-  /** When capture was requested and when it stopped. */
-  readonly times: RecordingTimes;
-  /** Loudness and speech regions, metered as the audio arrives. */
-  readonly analysis: RecordingAnalysis;
-  /** What analysis found, once capture has ended. */
-  #facts: AnalysisFacts | undefined;
+  /** Its frames across files, for `stream()` and `segment()`. */
+  readonly frames: RecordingFrames;
+  readonly #place: RecordingPlace;
+  readonly #prefixes: readonly string[];
   readonly #settings: RecorderSettings;
   readonly #report: Reporter;
+  readonly #spool: Spool;
+  readonly #limit: number;
+  readonly #silence: SilenceWatch | undefined;
+  /** Files still in the spool, oldest first. */
+  #files: RecordingFile[];
+  /** The next file while it is being created, and the chunks waiting for it. */
+  #opening: { file: Promise<RecordingFile>; queue: CapturedChunk[] } | undefined;
+  #fileWaiters: (() => void)[] = [];
+  #cursors = new Set<RecordingCursor>();
+  /** Uploads of rotated files, in order. */
+  #uploads: Promise<void> = Promise.resolve();
   #captureEnded = false;
-  #metadata: RecordingMetadata | undefined;
-  #stored = false;
-  /** The buffer's end(), once called (a source failure ends it before stop()). */
-  #ending: Promise<void> | undefined;
+  #overflows = 0;
+  #away: NodeJS.Timeout | undefined;
 
   private constructor(
-    id: string,
-    key: string,
-    buffer: FrameBuffer,
-    requestedAt: number,
+    params: { id: string; prefixes: readonly string[]; place: RecordingPlace; first: RecordingFile },
     settings: RecorderSettings,
     report: Reporter,
-    analysis: RecordingAnalysis,
+    spool: Spool,
   ) {
-    this.analysis = analysis;
-    this.id = id;
-    this.key = key;
-    this.buffer = buffer;
-    this.times = { requestedAt, stoppedAt: requestedAt };
+    this.id = params.id;
+    this.key = params.first.key;
+    this.#place = params.place;
+    this.#prefixes = params.prefixes;
+    this.#files = [params.first];
     this.#settings = settings;
     this.#report = report;
+    this.#spool = spool;
+    this.#limit = fileLimitFrames(settings);
+    this.#silence = settings.silence
+      ? new SilenceWatch(settings.silence, settings.config, report)
+      : undefined;
+    this.frames = new RecordingFrames(this);
   }
 
   /**
-   * Creates the recording's journal in `place` (nothing is captured yet).
-   * @throws {RecorderError} `SPOOL_FAILED` when the journal cannot be created; `place` is removed.
+   * Creates the recording's first file in `place` (nothing is captured yet).
+   * @throws {RecorderError} `SPOOL_FAILED`, `ANALYSIS_FAILED`; `place` is removed.
    */
   static async create(
-    params: { id: string; key: string; place: RecordingPlace },
+    params: { id: string; prefixes: readonly string[]; place: RecordingPlace },
     settings: RecorderSettings,
     report: Reporter,
+    spool: Spool,
   ): Promise<Recording> {
-    const { id, key, place } = params;
-    const requestedAt = Date.now();
-    const facts: JournalFacts = { key, requestedAt, storeFormat: settings.storeFormat };
-    let analysis: RecordingAnalysis;
+    const { id, prefixes, place } = params;
+    const sequence = settings.rotate ? 0 : undefined;
+    const key = recordingKey(
+      settings.store,
+      prefixes,
+      fileName(id, sequence),
+      storedExtension(settings.storeFormat),
+    );
+    let first: RecordingFile;
     try {
-      analysis = await RecordingAnalysis.create(key, settings.config, settings.vad, report);
+      first = await RecordingFile.create(
+        Recording.#plan(place.dir, id, key, sequence, null, 0, Date.now(), settings.storeFormat),
+        settings,
+        report,
+      );
     } catch (error) {
       await place.remove().catch(() => {});
       throw error;
     }
-    let buffer: FrameBuffer;
-    try {
-      buffer = await FrameBuffer.create({
-        spoolDir: place.dir,
-        id,
-        sampleFormat: settings.config.sampleFormat,
-        channels: settings.config.channels,
-        rate: settings.config.rate,
-        memoryMs: settings.memoryMs,
-        flushIntervalMs: settings.flushIntervalMs,
-        meta: { ...facts, config: { ...settings.config } },
-        onError: (error) => Recording.#journalFailed(key, error, report),
-      });
-    } catch (error) {
-      await place.remove().catch(() => {});
-      throw new RecorderError(
-        'SPOOL_FAILED',
-        `could not create the journal in ${settings.spoolDir}: ${(error as Error).message}`,
-        { key, cause: error },
-      );
-    }
-    return new Recording(id, key, buffer, requestedAt, settings, report, analysis);
+    return new Recording({ id, prefixes, place, first }, settings, report, spool);
   }
 
-  /** Metadata of the last upload attempt (kept for recover() after a failed stop()). */
-  get metadata(): RecordingMetadata | undefined {
-    return this.#metadata;
+  static #plan(
+    dir: string,
+    id: string,
+    key: string,
+    sequence: number | undefined,
+    previousKey: string | null,
+    firstFrame: number,
+    requestedAt: number,
+    storeFormat: StoreFormat,
+  ): FilePlan {
+    return {
+      dir,
+      journalId: sequence ? fileName(id, sequence) : id,
+      key,
+      firstFrame,
+      facts:
+        sequence === undefined
+          ? { key, requestedAt, storeFormat }
+          : { key, requestedAt, storeFormat, sequence, previousKey, recordingId: id },
+    };
   }
 
-  /** True once a store has the recording. */
-  get stored(): boolean {
-    return this.#stored;
+  /** Files still in the spool, oldest first (the last is the one being recorded). */
+  get files(): readonly RecordingFile[] {
+    return this.#files;
   }
 
-  /** Notes an upload attempt with `metadata`. */
-  uploading(metadata: RecordingMetadata): void {
-    this.#metadata = metadata;
+  /** The file being recorded (or the last one). */
+  get current(): RecordingFile {
+    return this.#files.at(-1)!;
   }
 
-  /** Notes that a store has the recording, with the metadata it stored. */
-  storedWith(metadata: RecordingMetadata): void {
-    this.#metadata = metadata;
-    this.#stored = true;
-  }
-
-  /** True from `startCapture()` until capture ends (stop, or the source failed). */
+  /** True from the first chunk until capture ends (stop, or the input ended for good). */
   get capturing(): boolean {
     return !this.#captureEnded;
   }
 
-  /**
-   * Opens the source and feeds its chunks into the buffer.
-   * @throws {RecorderError} `SOURCE_FAILED` when the input cannot be opened (the caller discards
-   *   the recording).
-   */
-  async startCapture(source: AudioSource): Promise<void> {
-    try {
-      await source.start(
-        this.#settings.config,
-        (chunk) => this.#onChunk(chunk),
-        (error) => this.#onSourceError(error),
-      );
-    } catch (error) {
-      this.#captureEnded = true;
-      throw new RecorderError('SOURCE_FAILED', `could not open the input: ${(error as Error).message}`, {
-        cause: error,
-      });
+  /** Speech regions (option `vad`) of the files still held, in ms from the recording's first frame. */
+  get speech(): SpeechRegion[] {
+    const rate = this.#settings.config.rate;
+    return this.#files.flatMap((file) => {
+      const offsetMs = (file.firstFrame / rate) * 1000;
+      return file.analysis.speech.map((r) => ({
+        ...r,
+        startMs: r.startMs + offsetMs,
+        endMs: r.endMs + offsetMs,
+      }));
+    });
+  }
+
+  /** Frames on the whole recording's timeline, gaps included. */
+  get frameCount(): number {
+    return this.frames.frameCount;
+  }
+
+  /** Takes a chunk from the Feed. */
+  write(whole: CapturedChunk): void {
+    if (this.#captureEnded) return;
+    // maxDurationMs: the chunk that crosses it is cut there, and capture ends.
+    const queued = this.#opening?.queue.reduce((n, c) => n + c.frames, 0) ?? 0;
+    const left = this.#settings.maxFrames - this.frameCount - queued;
+    const chunk = whole.frames > left ? cutChunk(whole, left, this.current.buffer.bytesPerFrame) : whole;
+    this.#silence?.write(chunk.data, chunk.frames, chunk.time);
+    this.#route(chunk);
+    if (chunk !== whole || this.frameCount + queued >= this.#settings.maxFrames) this.#reachedMaxDuration();
+  }
+
+  #reachedMaxDuration(): void {
+    if (this.#captureEnded) return;
+    const durationMs = (this.#settings.maxFrames / this.#settings.config.rate) * 1000;
+    // As when the input ends: streams flush and finish now; stop() saves the recording.
+    this.endCapture(Date.now()).catch((error: unknown) => {
+      this.#report.logger.error({ err: error }, 'audex could not end the recording at maxDurationMs');
+    });
+    this.#report.emit('maxDuration', { key: this.current.key, durationMs });
+  }
+
+  /** Queues a chunk while the next file is being created, else appends it. */
+  #route(chunk: CapturedChunk): void {
+    if (this.#opening) this.#opening.queue.push(chunk);
+    else this.#appendSplit(chunk);
+  }
+
+  /** Appends a chunk to the current file, splitting it where a rotation falls. */
+  #appendSplit(chunk: CapturedChunk): void {
+    const file = this.current;
+    // Rotation is lazy: the next file begins with the first frame past the limit, so a recording
+    // that stops right at a limit has no empty last file.
+    const room = this.#limit - file.buffer.frameCount;
+    if (chunk.frames <= room) {
+      this.#append(file, chunk);
+      return;
     }
+    const bpf = file.buffer.bytesPerFrame;
+    const split = Math.max(0, room);
+    if (split > 0) this.#append(file, { ...chunk, data: chunk.data.subarray(0, split * bpf), frames: split });
+    const rest: CapturedChunk = {
+      data: chunk.data.subarray(split * bpf),
+      frames: chunk.frames - split,
+      time: chunk.time + (split / this.#settings.config.rate) * 1000,
+    };
+    if (split === 0 && chunk.overflow) rest.overflow = true;
+    this.#rotate(rest.time);
+    this.#opening!.queue.push(rest);
+  }
+
+  /** The device was lost: keep the timeline going with silence until it is back. */
+  inputLost(): void {
+    if (this.#captureEnded || this.#away) return;
+    const pad = (): void => {
+      if (this.#captureEnded || this.#opening) return;
+      try {
+        this.current.appendGap(Date.now() - AWAY_MARGIN_MS);
+      } catch (error) {
+        this.#report.logger.error({ err: error }, 'audex could not add silence for the lost device');
+      }
+    };
+    this.#away = setInterval(pad, AWAY_STEP_MS).unref();
+  }
+
+  /** The device is open again (its audio follows): stop adding silence. */
+  inputBack(): void {
+    clearInterval(this.#away);
+    this.#away = undefined;
   }
 
   /**
-   * Ends capture: stops `source` (a failure to stop is a warning), keeping the chunks it delivers
-   * while stopping and none after, then ends the buffer so its journal is complete and streams flush.
+   * The input ended for good (no reconnect, or it gave up): capture ends now, streams flush, and
+   * an `'error'` event says so; `stop()` saves what was captured.
+   */
+  inputEnded(why: string, cause: unknown): void {
+    if (this.#captureEnded) return;
+    const capturedMs = (this.frameCount / this.#settings.config.rate) * 1000;
+    const error = new RecorderError(
+      'SOURCE_FAILED',
+      `${why}; capture ended, call stop() to save the ${capturedMs.toFixed(0)} ms captured`,
+      { cause, key: this.current.key },
+    );
+    this.#report.logger.error({ err: cause, key: this.current.key }, error.message);
+    this.endCapture(Date.now()).catch((endError: unknown) => {
+      this.#report.logger.error({ err: endError }, 'audex could not end the recording after the input ended');
+    });
+    this.#report.emit('error', error);
+  }
+
+  /**
+   * Ends capture (idempotent): no chunk is taken after this; the file being created is finished
+   * with its queued chunks; the last file ends (its journal complete, streams flush).
    * @throws {RecorderError} `UPLOAD_FAILED` when the journal cannot be finished.
    */
-  async endCapture(source: AudioSource | undefined): Promise<void> {
-    if (!this.#captureEnded) this.times.stoppedAt = Date.now();
-    try {
-      // Chunks the source delivers while it stops (PortAudioSource drains the frames captured up to
-      // the stop instant, ~100 ms of them) belong to the recording: capture ends once stop() is done.
-      await source?.stop();
-    } catch (error) {
-      this.#report.warn({
-        code: 'SOURCE_STOP_FAILED',
-        message: `[audex/recorder] the source failed to stop cleanly: ${(error as Error).message}`,
-        cause: error,
-      });
-    }
+  async endCapture(stoppedAt: number): Promise<void> {
+    this.inputBack();
     this.#captureEnded = true;
+    while (this.#opening) await this.#opening.file.catch(() => {});
+    await this.current.end(stoppedAt);
+    this.#wakeFileWaiters();
+  }
+
+  /**
+   * Ends capture and stores what is not stored yet: waits for the rotated files' uploads, then
+   * uploads the last file (a `stored` event). What cannot be finished or stored stays in the spool
+   * for recover().
+   * @returns the last file.
+   * @throws {RecorderError} `UPLOAD_FAILED` when the last file could not be finished or stored.
+   */
+  async finish(stoppedAt: number): Promise<RecordingFile> {
     try {
-      this.#ending ??= this.buffer.end();
-      await this.#ending;
-      this.#facts ??= await this.analysis.finish();
+      await this.endCapture(stoppedAt);
     } catch (error) {
-      throw new RecorderError(
-        'UPLOAD_FAILED',
-        `could not finish the recording's journal: ${(error as Error).message}`,
-        { key: this.key, cause: error },
+      // What was captured is still readable: keep it for recover() like a failed upload.
+      this.#spool.keep(this.current);
+      throw error;
+    }
+    await this.#uploads;
+    const file = this.current;
+    // A last file whose next one could not be created was already uploaded with the rotation.
+    if (file.stored) return file;
+    try {
+      await this.#spool.save(file);
+    } catch (error) {
+      this.#spool.keep(file);
+      this.#report.logger.error(
+        { err: error, key: file.key },
+        'audex upload failed; recording kept in the spool',
       );
+      throw error;
+    }
+    this.#report.emit('stored', { key: file.key, metadata: file.metadata! });
+    return file;
+  }
+
+  /** The file after `file` once it exists; `null` when the recording will have none. */
+  async fileAfter(file: RecordingFile): Promise<RecordingFile | null> {
+    for (;;) {
+      const files = this.#files;
+      const i = files.indexOf(file);
+      if (i >= 0 && i + 1 < files.length) return files[i + 1]!;
+      if (this.#captureEnded && !this.#opening) return null;
+      await new Promise<void>((resolve) => this.#fileWaiters.push(resolve));
     }
   }
 
-  /** The metadata to store with this recording now. */
-  metadataNow(extra: { recovered?: boolean } = {}): RecordingMetadata {
-    return buildMetadata(this.buffer, this.times, { ...extra, analysis: this.#facts });
+  /** Stored rotated files that no cursor still needs leave the spool. */
+  cursorMoved(): void {
+    for (const cursor of this.#cursors) if (cursor.closed) this.#cursors.delete(cursor);
+    void this.#releaseStored();
   }
 
-  /** The stored recording as `stop()` returns it; `frames` holds its raw PCM when `returnPcm`. */
-  async toSegment(returnPcm: boolean): Promise<AudioSegment> {
-    const buffer = this.buffer;
-    const { start, end } = recordingSpan(buffer, this.times);
-    return {
-      key: this.key,
-      durationMs: (buffer.frameCount / buffer.rate) * 1000,
-      startedAt: new Date(start),
-      endedAt: new Date(end),
-      frames: returnPcm ? await buffer.read(0, buffer.frameCount) : EMPTY,
-    };
+  /** Opens a cursor on the frame axis (see output.ts). */
+  cursor(startFrame: number): RecordingCursor {
+    const cursor = this.frames.cursor({ startFrame });
+    this.#cursors.add(cursor);
+    return cursor;
   }
 
-  #onChunk(whole: CapturedChunk): void {
-    if (this.#captureEnded) return;
-    const buffer = this.buffer;
-    const room = this.#settings.maxFrames - buffer.frameCount;
-    const chunk = whole.frames > room ? cutChunk(whole, room, buffer.bytesPerFrame) : whole;
-    const gapsBefore = buffer.gaps.length;
+  #append(file: RecordingFile, chunk: CapturedChunk): void {
+    let gapFrames: number;
     try {
-      buffer.append(chunk);
+      gapFrames = file.append(chunk);
     } catch (error) {
       const wrapped = new RecorderError(
         'SOURCE_FAILED',
@@ -277,70 +399,117 @@ export class Recording {
       this.#report.emit('error', wrapped);
       return;
     }
-    const newGap = buffer.gaps.length > gapsBefore ? buffer.gaps[buffer.gaps.length - 1] : undefined;
-    this.analysis.write(chunk.data, newGap?.frames ?? 0);
-    if (chunk.overflow || newGap) {
+    if (chunk.overflow) this.#overflows++;
+    if (chunk.overflow || gapFrames > 0) {
       this.#report.emit('overflow', {
         reason: chunk.overflow ? 'device' : 'gap',
         time: chunk.time,
-        overflowCount: buffer.overflowCount,
-        gapFrames: newGap?.frames ?? 0,
+        overflowCount: this.#overflows,
+        gapFrames,
       });
     }
-    if (buffer.frameCount >= this.#settings.maxFrames) this.#reachedMaxDuration();
     if (this.#report.listens('level')) {
       const { sampleFormat, channels } = this.#settings.config;
       this.#report.emit('level', {
         ...measureLevels(chunk.data, sampleFormat, channels, chunk.time),
-        momentaryLufs: this.analysis.momentaryLufs,
+        momentaryLufs: file.analysis.momentaryLufs,
       });
     }
   }
 
-  #reachedMaxDuration(): void {
-    this.#captureEnded = true;
-    this.times.stoppedAt = Date.now();
-    // As after a source failure: ending the buffer lets streams flush and finish now.
-    this.#ending = this.buffer.end();
-    this.#ending.catch((endError: unknown) => {
-      this.#report.logger.error({ err: endError }, 'audex could not end the buffer at maxDurationMs');
-    });
-    const durationMs = (this.buffer.frameCount / this.#settings.config.rate) * 1000;
-    this.#report.emit('maxDuration', { key: this.key, durationMs });
-  }
-
-  #onSourceError(error: Error): void {
-    if (this.#captureEnded) return;
-    this.#captureEnded = true;
-    this.times.stoppedAt = Date.now();
-    const capturedMs = (this.buffer.frameCount / this.#settings.config.rate) * 1000;
-    const wrapped = new RecorderError(
-      'SOURCE_FAILED',
-      `the input failed mid-recording (${error.message}); capture ended, call stop() to save the ${capturedMs.toFixed(0)} ms captured`,
-      { cause: error, key: this.key },
+  /** Closes the current file at `time` and begins the next; chunks queue until it exists. */
+  #rotate(time: number): void {
+    const closing = this.current;
+    const sequence = (closing.facts.sequence ?? 0) + 1;
+    const key = recordingKey(
+      this.#settings.store,
+      this.#prefixes,
+      fileName(this.id, sequence),
+      storedExtension(this.#settings.storeFormat),
     );
-    this.#report.logger.error({ err: error, key: this.key }, wrapped.message);
-    // Ending the buffer lets streams flush and finish now rather than at stop().
-    this.#ending = this.buffer.end();
-    this.#ending.catch((endError: unknown) => {
-      this.#report.logger.error({ err: endError }, 'audex could not end the buffer after a source failure');
-    });
-    this.#report.emit('error', wrapped);
-  }
-
-  static #journalFailed(key: string, error: Error, report: Reporter): void {
-    const wrapped = new RecorderError(
-      'SPOOL_FAILED',
-      `writing the crash journal of ${JSON.stringify(key)} failed: ${error.message}; audio stays in memory but may not survive a crash`,
-      { key, cause: error },
+    const plan = Recording.#plan(
+      this.#place.dir,
+      this.id,
+      key,
+      sequence,
+      closing.key,
+      closing.firstFrame + closing.buffer.frameCount,
+      time,
+      this.#settings.storeFormat,
     );
-    report.logger.error({ err: error, key }, wrapped.message);
-    report.emit('error', wrapped);
+    const queue: CapturedChunk[] = [];
+    const file = RecordingFile.create(plan, this.#settings, this.#report);
+    this.#opening = { file, queue };
+    file.then(
+      (next) => {
+        this.#files.push(next);
+        this.#opening = undefined;
+        this.#wakeFileWaiters();
+        this.#report.emit('rotated', { key, sequence, previousKey: closing.key });
+        for (const chunk of queue) this.#route(chunk);
+      },
+      (error: unknown) => {
+        // The next file could not be created (a full disk): capture ends here; stop() saves the
+        // files there are.
+        this.#opening = undefined;
+        this.#captureEnded = true;
+        this.#wakeFileWaiters();
+        this.#report.logger.error({ err: error }, 'audex could not open the next file of a rotation');
+        this.#report.emit(
+          'error',
+          error instanceof RecorderError
+            ? error
+            : new RecorderError('SPOOL_FAILED', `could not open the next file: ${(error as Error).message}`, {
+                cause: error,
+              }),
+        );
+      },
+    );
+    this.#uploads = this.#uploads.then(() => this.#store(closing, time));
   }
-}
 
-/** The first `frames` frames of `chunk` (same capture time), for a recording that ends inside it. */
-function cutChunk(chunk: CapturedChunk, frames: number, bytesPerFrame: number): CapturedChunk {
-  const kept = Math.max(0, frames);
-  return { ...chunk, frames: kept, data: chunk.data.subarray(0, kept * bytesPerFrame) };
+  /** Ends and uploads a rotated file; a failure keeps it in the spool for recover(). */
+  async #store(file: RecordingFile, endedAt: number): Promise<void> {
+    try {
+      await file.end(endedAt);
+      this.#wakeFileWaiters();
+      await this.#spool.save(file);
+    } catch (error) {
+      this.#spool.keep(file);
+      this.#report.logger.error(
+        { err: error, key: file.key },
+        'audex upload of a rotated file failed; it stays in the spool',
+      );
+      this.#report.emit(
+        'error',
+        error instanceof RecorderError
+          ? error
+          : new RecorderError('UPLOAD_FAILED', (error as Error).message, { key: file.key, cause: error }),
+      );
+      return;
+    }
+    this.#report.emit('stored', { key: file.key, metadata: file.metadata! });
+    await this.#releaseStored();
+  }
+
+  async #releaseStored(): Promise<void> {
+    const last = this.current;
+    for (const file of [...this.#files]) {
+      if (file === last || !file.stored) continue;
+      if ([...this.#cursors].some((cursor) => cursor.needs(file))) continue;
+      this.#files = this.#files.filter((f) => f !== file);
+      await this.#spool.release(file).catch((error: unknown) => {
+        this.#report.logger.warn(
+          { err: error, key: file.key },
+          'audex could not delete a stored file from the spool',
+        );
+      });
+    }
+  }
+
+  #wakeFileWaiters(): void {
+    const waiters = this.#fileWaiters;
+    this.#fileWaiters = [];
+    for (const wake of waiters) wake();
+  }
 }

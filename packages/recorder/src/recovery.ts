@@ -8,9 +8,10 @@
 // whose upload failed, and recovering (reading journals back with @audex/buffer and uploading them).
 // Each fact is written once: the owner process in lock.json, the key in the journal header.
 // A recording made of several files (rotation) is several journals in one directory, each with its
-// own key and stored marker, which recovery already handles one by one; a resumable upload keeps
-// its upload journal (<journal id>.upload) in the same directory, and recovery hands the journal's
-// buffer back to the Uploader, which resumes the upload.
+// own key, rotation facts (sequence, previous key) and stored marker; a stored file's journal is
+// deleted while the recording goes on, and recovery stores the others one by one. A resumable
+// upload keeps its upload journal (<journal id>.upload) in the same directory, and recovery hands
+// the journal's buffer back to the Uploader, which resumes the upload.
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -21,6 +22,7 @@ import type { RecordingTimes } from './metadata.js';
 import { buildMetadata, recordingSpan } from './metadata.js';
 import type { RecorderSettings } from './options.js';
 import type { Recording, RecordingPlace } from './recording.js';
+import { type RecordingFile, rotationMetadata } from './recording-file.js';
 import type { Reporter } from './report.js';
 import { storedExtension, storeFormatOf } from './stored-format.js';
 import type { RecoveredRecording } from './types.js';
@@ -90,8 +92,8 @@ export class Spool {
   readonly #settings: RecorderSettings;
   readonly #uploader: Uploader;
   readonly #report: Reporter;
-  /** Recordings of this recorder whose upload failed (their buffers stay open for recover()). */
-  readonly #pending = new Map<string, Recording>();
+  /** Files of this recorder whose upload failed, by key (their buffers stay open for recover()). */
+  readonly #pending = new Map<string, RecordingFile>();
 
   constructor(settings: RecorderSettings, uploader: Uploader, report: Reporter) {
     this.dir = settings.spoolDir;
@@ -115,32 +117,45 @@ export class Spool {
   }
 
   /**
-   * Uploads `recording` (ended) with `metadata`, then marks it stored so a crash before its
-   * directory is deleted never uploads it twice.
+   * Uploads `file` (ended) with `metadata`, then marks it stored so a crash before its journal is
+   * deleted never uploads it twice.
    * @throws {RecorderError} `UPLOAD_FAILED` (from the Uploader).
    */
-  async save(recording: Recording, metadata = recording.metadataNow()): Promise<void> {
-    recording.uploading(metadata);
-    recording.storedWith(await this.#uploader.upload(recording.buffer, recording.key, metadata));
-    this.#pending.delete(recording.id);
-    await writeFile(this.#storedMarker(recording.buffer), recording.key);
+  async save(file: RecordingFile, metadata = file.metadataNow()): Promise<void> {
+    file.uploading(metadata);
+    file.storedWith(await this.#uploader.upload(file.buffer, file.key, metadata));
+    this.#pending.delete(file.key);
+    await writeFile(this.#storedMarker(file.buffer), file.key);
   }
 
-  /** Keeps a recording whose upload failed, for {@link Spool.recover}. */
-  keep(recording: Recording): void {
-    this.#pending.set(recording.id, recording);
+  /** Keeps a file whose upload failed, for {@link Spool.recover}. */
+  keep(file: RecordingFile): void {
+    this.#pending.set(file.key, file);
   }
 
-  /** Forgets a recording: deletes its audio and directory once a store has it (else it stays kept). */
+  /** Deletes a stored file's journal (and then its stored marker) while its recording goes on. */
+  async release(file: RecordingFile): Promise<void> {
+    await file.buffer.clear();
+    await rm(this.#storedMarker(file.buffer), { force: true });
+  }
+
+  /**
+   * Forgets a recording: deletes its audio and directory once a store has every file; files not
+   * stored stay kept (their directory with them) for {@link Spool.recover}.
+   */
   async discard(recording: Recording): Promise<void> {
-    if (!recording.stored) return;
-    await recording.buffer.clear();
-    await rm(this.#recordingDir(recording.id), { recursive: true, force: true });
+    const files = recording.files;
+    if (files.every((file) => file.stored)) {
+      for (const file of files) await file.buffer.clear();
+      await rm(this.#recordingDir(recording.id), { recursive: true, force: true });
+      return;
+    }
+    for (const file of files) if (file.stored) await this.release(file);
   }
 
   /** Deletes a recording that never started (its capture failed to open). */
   async abandon(recording: Recording): Promise<void> {
-    await recording.buffer.clear().catch(() => {});
+    for (const file of recording.files) await file.buffer.clear().catch(() => {});
     await rm(this.#recordingDir(recording.id), { recursive: true, force: true });
   }
 
@@ -149,9 +164,9 @@ export class Spool {
    * the spool for a later recovery (by any recorder).
    */
   async releaseKept(): Promise<void> {
-    for (const recording of this.#pending.values()) {
-      await recording.buffer.close().catch(() => {});
-      await rm(join(this.#recordingDir(recording.id), LOCK_FILE), { force: true }).catch(() => {});
+    for (const file of this.#pending.values()) {
+      await file.buffer.close().catch(() => {});
+      await rm(join(file.buffer.spoolDir, LOCK_FILE), { force: true }).catch(() => {});
     }
     this.#pending.clear();
   }
@@ -163,15 +178,18 @@ export class Spool {
    */
   async recover(current: Recording | undefined): Promise<RecoveredRecording[]> {
     const recovered: RecoveredRecording[] = [];
-    for (const recording of [...this.#pending.values()]) {
+    for (const file of [...this.#pending.values()]) {
       try {
-        await this.save(recording, { ...(recording.metadata ?? recording.metadataNow()), recovered: true });
+        await this.save(file, { ...(file.metadata ?? file.metadataNow()), recovered: true });
       } catch (error) {
-        this.#skipped(`could not yet save ${JSON.stringify(recording.key)}`, error);
+        this.#skipped(`could not yet save ${JSON.stringify(file.key)}`, error);
         continue;
       }
-      if (recording !== current) await this.discard(recording).catch(() => {});
-      recovered.push(this.#recovered(recording.key, recording.buffer, recording.times, []));
+      recovered.push(this.#recovered(file.key, file.buffer, file.times, []));
+      // A file of an earlier recording: its journal goes, and its directory once no journal is left.
+      if (current?.files.includes(file)) continue;
+      await this.release(file).catch(() => {});
+      await this.#removeIfDone(file.buffer.spoolDir).catch(() => {});
     }
     let names: string[];
     try {
@@ -245,11 +263,10 @@ export class Spool {
             (typeof meta.requestedAt === 'number' ? meta.requestedAt : 0) || (buffer.startTime ?? 0);
           const times: RecordingTimes = { requestedAt, stoppedAt: buffer.endTime ?? requestedAt };
           const analysis = await analyseBuffer(buffer, this.#settings.vad);
-          await this.#uploader.upload(
-            buffer,
-            key,
-            buildMetadata(buffer, times, { recovered: true, analysis }),
-          );
+          await this.#uploader.upload(buffer, key, {
+            ...buildMetadata(buffer, times, { recovered: true, analysis }),
+            ...rotationMetadata(meta),
+          });
           await writeFile(this.#storedMarker(buffer), key);
           out.push(this.#recovered(key, buffer, times, journal.errors));
         } catch (error) {
@@ -262,6 +279,14 @@ export class Spool {
     }
     if (complete) await rm(dir, { recursive: true, force: true });
     return out;
+  }
+
+  /** Removes a recording directory of this process with no journal left in it. */
+  async #removeIfDone(dir: string): Promise<void> {
+    const names = await readdir(dir);
+    if (names.some((name) => name.endsWith(JOURNAL_SUFFIX))) return;
+    if ([...this.#pending.values()].some((file) => file.buffer.spoolDir === dir)) return;
+    await rm(dir, { recursive: true, force: true });
   }
 
   #recordingDir(id: string): string {

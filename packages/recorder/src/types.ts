@@ -84,6 +84,39 @@ export interface AudioRecorderOptions {
    * recorded for (the journal header names it), whatever the recovering recorder's option.
    */
   storeFormat?: StoreFormat;
+  /**
+   * Surviving a lost or stalled device: the recording stays open, the device is re-opened with
+   * back-off (the same device by name, or the new default when `inputDeviceIndex` is `null`), and
+   * the outage becomes one gap on the same timeline (silence; live streams keep their clock);
+   * `deviceLost`/`deviceRestored` events say so. `false`: a lost device ends capture (the
+   * `'error'` event; `stop()` saves what was captured). Default: on for the built-in PortAudio
+   * source; off for a `source` you pass (a file or test signal that stops delivering has usually
+   * ended) unless you give this option.
+   */
+  reconnect?: ReconnectOptions | false;
+  /**
+   * Instant start with pre-roll, in ms (0 to 60000). With more than 0, `init()` opens the input and
+   * keeps the last `preRollMs` of audio in a ring; `start()` then resolves at once and the
+   * recording begins `preRollMs` before the call (`pre_roll_ms` in its metadata: how much it got),
+   * but never before the previous recording ended, so back-to-back recordings are contiguous.
+   * Privacy: the microphone is open (and listened to) from `init()` until `close()`, also while
+   * nothing is recorded. Default `0`: the input opens at `start()` and closes at `stop()`.
+   */
+  preRollMs?: number;
+  /**
+   * Gapless rotation: the recording is stored as consecutive files on one sample clock, a new file
+   * every `everyMs` of audio or before a file would exceed `maxBytes` (whichever comes first); the
+   * files concatenate to the continuous capture, sample for sample. Each file is uploaded as it
+   * closes (and then leaves the spool) with `sequence`, `previous_key` and `recording_id` in its
+   * metadata and a `stored` event; `stop()` stores and returns the last. Streams are unaffected.
+   */
+  rotate?: RotateOptions;
+  /**
+   * The silence warning: a `silence` event when the input has been below `belowDbfs` (digital
+   * silence included) for `afterMs` while recording, and a `sound` event when it ends. Default
+   * `{ afterMs: 10000, belowDbfs: -60 }`; `false` turns it off.
+   */
+  silence?: SilenceOptions | false;
 }
 
 /** The `vad` option's settings: those of `@audex/analysis`'s detector, and the model. */
@@ -94,6 +127,94 @@ export interface VoiceActivityOptions extends VadOptions {
    * onnxRuntime })` from `@audex/vad-silero`, or a model of your own).
    */
   model?: 'silero-v5' | 'silero-v6' | VoiceModel;
+}
+
+/** Settings of {@link AudioRecorderOptions.reconnect}. */
+export interface ReconnectOptions {
+  /**
+   * Stop re-opening the device after it has been gone this long, in ms; capture then ends as it
+   * would without reconnect (an `'error'` event; `stop()` saves what was captured). `Infinity`
+   * never gives up. Default `60000`.
+   */
+  giveUpAfterMs?: number;
+  /**
+   * The watchdog: no chunk for this long past when the next one was due (one chunk after the last)
+   * means the input stalled without an error (a hung driver or audio server), in ms, from 100 to
+   * 60000; it is then re-opened like a lost device. Default `1000`.
+   */
+  watchdogMs?: number;
+}
+
+/** Settings of {@link AudioRecorderOptions.rotate}; give at least one. */
+export interface RotateOptions {
+  /** Audio per file, in ms of the timeline (gaps included), at least 1000. */
+  everyMs?: number;
+  /** Largest stored file (WAV header included), in bytes, at least 65536. */
+  maxBytes?: number;
+}
+
+/** Settings of {@link AudioRecorderOptions.silence}. */
+export interface SilenceOptions {
+  /** How long the input must stay below the level before `silence` fires, in ms (100 to 86400000). Default `10000`. */
+  afterMs?: number;
+  /** The level, in dBFS of the sample peak (-120 to 0); digital silence is always below it. Default `-60`. */
+  belowDbfs?: number;
+}
+
+/** Where the input is: {@link AudioRecorder.inputStatus}. */
+export type InputStatus = 'closed' | 'opening' | 'open' | 'reconnecting';
+
+/** The input was lost (an error from the source) or stalled (the watchdog). */
+export interface DeviceLostEvent {
+  /** When it was noticed, ms since the Unix epoch. */
+  time: number;
+  /** Capture time just after the last frame received before it (ms epoch); `null` if none came. */
+  lastAudioAt: number | null;
+  /** `'error'`: the source reported it; `'stall'`: no audio for longer than the watchdog allows. */
+  reason: 'error' | 'stall';
+  /** What happened, for people. */
+  message: string;
+  /** The source's error (reason `'error'`). */
+  error?: Error;
+}
+
+/** The input is back: audio flows again after a {@link DeviceLostEvent}. */
+export interface DeviceRestoredEvent {
+  /** Capture time of the first frame after the outage, ms since the Unix epoch. */
+  time: number;
+  /**
+   * The outage in ms, from the end of the last audio before it to this frame by the source's
+   * clock (`0` when none was lost); a recording holds it as one gap of about this length.
+   */
+  gapMs: number;
+  /** Re-open attempts it took. */
+  attempts: number;
+}
+
+/** The input has been silent (below the level) for the configured time while recording. */
+export interface SilenceEvent {
+  /** Capture time of the first silent frame, ms since the Unix epoch. */
+  since: number;
+  /** How long it has been silent, in ms of audio. */
+  durationMs: number;
+}
+
+/** Sound returned after a {@link SilenceEvent}. */
+export interface SoundEvent {
+  /** Capture time of the first frame above the level, ms since the Unix epoch. */
+  time: number;
+  /** How long the silence lasted, in ms of audio. */
+  silentMs: number;
+}
+
+/** Rotation closed a file and opened the next (option `rotate`). */
+export interface RotatedEvent {
+  /** Key of the new file. */
+  key: string;
+  /** Its sequence number (the first file is 0). */
+  sequence: number;
+  /** Key of the file just closed (it is being uploaded). */
+  previousKey: string;
 }
 
 /** Where a {@link StreamOptions.from | stream} starts. */
@@ -235,6 +356,14 @@ export interface RecordingMetadata {
   wall_clock_ms: number;
   /** Present and `true` on recordings saved by crash recovery. */
   recovered?: boolean;
+  /** Audio before the `start()` call, in ms (option `preRollMs`; on the first file of a recording). */
+  pre_roll_ms?: number;
+  /** Position of this file in its recording, from 0 (option `rotate`). */
+  sequence?: number;
+  /** Key of the file before this one in the recording, `null` for the first (option `rotate`). */
+  previous_key?: string | null;
+  /** Id shared by every file of one recording (option `rotate`). */
+  recording_id?: string;
   /** EBU R128 integrated loudness in LUFS; `null` for silence. */
   loudness_lufs?: number | null;
   /** EBU R128 loudness range in LU. */
@@ -376,6 +505,16 @@ export interface RecorderEvents {
   speechEnd: [event: SpeechEndEvent];
   /** The running recording reached `maxDurationMs`: capture ended; call `stop()` to save it. */
   maxDuration: [event: { key: string; durationMs: number }];
-  /** A recording was uploaded (by `stop()`). */
+  /** A recording (or, with `rotate`, one of its files) was uploaded. */
   stored: [segment: { key: string; metadata: RecordingMetadata }];
+  /** The input device was lost or stalled; with `reconnect`, it is being re-opened. */
+  deviceLost: [event: DeviceLostEvent];
+  /** The input device is back and audio flows again. */
+  deviceRestored: [event: DeviceRestoredEvent];
+  /** The input has been silent for `silence.afterMs` while recording. */
+  silence: [event: SilenceEvent];
+  /** Sound returned after a `silence` event. */
+  sound: [event: SoundEvent];
+  /** Rotation opened the next file (option `rotate`). */
+  rotated: [event: RotatedEvent];
 }

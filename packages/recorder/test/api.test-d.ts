@@ -5,12 +5,16 @@ import type {
   AudioRecorder,
   AudioRecorderOptions,
   AudioSegment,
+  DeviceLostEvent,
+  DeviceRestoredEvent,
   entersState,
+  InputStatus,
   LevelEvent,
   AudioRecorder as Recorder,
   RecorderError,
   RecorderStatus,
   RecoveredRecording,
+  SilenceEvent,
   StopOptions,
 } from '../src/index.js';
 
@@ -32,6 +36,16 @@ describe('AudioRecorder public types', () => {
     expectTypeOf<AudioRecorder['currentSegmentKey']>().toEqualTypeOf<string | null>();
     expectTypeOf<AudioRecorder['status']>().toEqualTypeOf<RecorderStatus>();
     expectTypeOf<AudioRecorder>().toMatchTypeOf<AsyncDisposable>();
+  });
+
+  test('the options of a recording that keeps going', () => {
+    expectTypeOf<AudioRecorderOptions['reconnect']>().toEqualTypeOf<
+      { giveUpAfterMs?: number; watchdogMs?: number } | false | undefined
+    >();
+    expectTypeOf<AudioRecorderOptions['rotate']>().toEqualTypeOf<
+      { everyMs?: number; maxBytes?: number } | undefined
+    >();
+    expectTypeOf<AudioRecorderOptions['preRollMs']>().toEqualTypeOf<number | undefined>();
   });
 
   test('stop() options and the one way to wait for a status', () => {
@@ -56,6 +70,12 @@ describe('AudioRecorder public types', () => {
     recorder.on('level', (level) => expectTypeOf(level).toEqualTypeOf<LevelEvent>());
     recorder.on('error', (error) => expectTypeOf(error).toEqualTypeOf<RecorderError>());
     recorder.on('stateChange', ({ to }) => expectTypeOf(to).toEqualTypeOf<RecorderStatus>());
+    recorder.on('deviceLost', (e) => expectTypeOf(e).toEqualTypeOf<DeviceLostEvent>());
+    recorder.on('deviceRestored', (e) => expectTypeOf(e.gapMs).toEqualTypeOf<number>());
+    expectTypeOf<DeviceRestoredEvent>().toHaveProperty('attempts');
+    recorder.on('silence', (e) => expectTypeOf(e).toEqualTypeOf<SilenceEvent>());
+    recorder.on('rotated', (e) => expectTypeOf(e.sequence).toEqualTypeOf<number>());
+    expectTypeOf<AudioRecorder['inputStatus']>().toEqualTypeOf<InputStatus>();
     // @ts-expect-error: not an event of the recorder
     recorder.on('levels', () => {});
     // @ts-expect-error: stream() formats are strings, from is 'start' | 'now' | Date | number

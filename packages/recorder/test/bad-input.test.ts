@@ -72,6 +72,18 @@ describe('bad config is rejected at construction, naming the value and what is a
     [{ spoolDir: '' }, 'spoolDir'],
     [{ source: {} }, 'source'],
     [{ logger: { info() {} } }, 'logger'],
+    [{ reconnect: true }, 'reconnect'],
+    [{ reconnect: { watchdogMs: 50 } }, 'reconnect.watchdogMs'],
+    [{ reconnect: { giveUpAfterMs: -1 } }, 'reconnect.giveUpAfterMs'],
+    [{ preRollMs: 120_000 }, 'preRollMs'],
+    [{ preRollMs: Number.NaN }, 'preRollMs'],
+    [{ rotate: {} }, 'rotate'],
+    [{ rotate: { everyMs: 500 } }, 'rotate.everyMs'],
+    [{ rotate: { maxBytes: 1000 } }, 'rotate.maxBytes'],
+    [{ rotate: { maxBytes: 100_000.5 } }, 'rotate.maxBytes'],
+    [{ silence: { afterMs: 0 } }, 'silence.afterMs'],
+    [{ silence: { belowDbfs: 3 } }, 'silence.belowDbfs'],
+    [{ silence: 'off' }, 'silence'],
   ])('options %j', async (options, field) => {
     const error = await expectError(
       () => new AudioRecorder(new MemoryStore(), {}, options as never),

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SyntheticSource, type SyntheticSourceOptions } from '@audex/capture';
+import { type AudioSource, SyntheticSource, type SyntheticSourceOptions } from '@audex/capture';
 import { parseWavHeader } from '@audex/codec';
 import { type AudioConfig, fromFloat32, type SampleFormat } from '@audex/pcm';
 import { MemoryStore, type Store } from '@audex/store';
@@ -60,6 +60,8 @@ export interface RigOptions {
   recorder?: Omit<AudioRecorderOptions, 'source' | 'spoolDir'>;
   store?: Store;
   startTime?: number;
+  /** A source of the test's own (fault injection) instead of the SyntheticSource. */
+  customSource?: AudioSource;
 }
 
 /** A recorder on a MemoryStore (unless given) with a fast SyntheticSource playing `testSignal`. */
@@ -70,7 +72,7 @@ export function makeRig(options: RigOptions = {}): Rig {
   const recorder = new AudioRecorder(store, options.config ?? {}, {
     retryDelayMs: 10,
     ...options.recorder,
-    source,
+    source: options.customSource ?? source,
     spoolDir: spool.dir,
   });
   return {
