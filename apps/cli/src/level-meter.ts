@@ -16,12 +16,23 @@ export class LevelMeter {
   #hold = 0;
   #timer: NodeJS.Timeout | undefined;
   #render: () => { elapsedMs: number; bytes: number };
+  readonly #note: () => string;
 
-  constructor(out: NodeJS.WriteStream, label: string, stats: () => { elapsedMs: number; bytes: number }) {
+  /**
+   * @param stats - elapsed audio and bytes so far.
+   * @param note - extra state shown after the size (reconnecting, file number, …), or ''.
+   */
+  constructor(
+    out: NodeJS.WriteStream,
+    label: string,
+    stats: () => { elapsedMs: number; bytes: number },
+    note: () => string = () => '',
+  ) {
     this.#out = out;
     this.#paint = paintFor(out);
     this.#label = label;
     this.#render = stats;
+    this.#note = note;
   }
 
   /** Feeds one level reading (linear, 0..1). */
@@ -57,8 +68,9 @@ export class LevelMeter {
       (peakDb > -3 ? this.#paint.red : this.#paint.yellow)('▒'.repeat(peakCells - rmsCells)) +
       this.#paint.dim('·'.repeat(WIDTH - peakCells));
     const db = `${peakDb <= -99 ? '  -∞' : peakDb.toFixed(1).padStart(5)} dBFS`;
+    const note = this.#note();
     this.#out.write(
-      `\r\u001b[2K${this.#paint.red('●')} ${this.#label} ${formatDuration(elapsedMs)}  ${bar} ${db}  ${formatBytes(bytes)}`,
+      `\r\u001b[2K${this.#paint.red('●')} ${this.#label} ${formatDuration(elapsedMs)}  ${bar} ${db}  ${formatBytes(bytes)}${note ? `  ${note}` : ''}`,
     );
     this.#peak = 0;
     this.#rms = 0;

@@ -72,6 +72,10 @@ export function buildProgram(): Command {
       '--store-format <format>',
       'stored file format: wav or flac (lossless, about half the size; 8/16/24-bit captures) (default wav)',
     )
+    .option(
+      '--rotate <length>',
+      'store a file per this much audio (10m, 1h, 90s), each as it closes; the files join sample for sample',
+    )
     .action((opts) =>
       import('./commands/record.js').then((m) => m.recordCommand({ ...opts, prefix: opts.prefix ?? [] })),
     );

@@ -4,6 +4,7 @@ import { createAudioSource, resolveDevice } from '../audio-source.js';
 import { type CaptureFlags, captureConfig, durationMs } from '../capture-options.js';
 import { CliError } from '../cli-error.js';
 import { LevelMeter } from '../level-meter.js';
+import { parseRotate, RecordStatus } from '../record-status.js';
 import { waitForStop } from '../stop-signal.js';
 import { describeStore, openStore, parseStoreFormat, type StoreFlags } from '../store-options.js';
 import { formatBytes, formatDuration, paintFor } from '../terminal.js';
@@ -20,12 +21,15 @@ export interface RecordFlags extends CaptureFlags, StoreFlags {
   vad?: boolean;
   /** Stored file format: `wav` (default) or `flac`. */
   storeFormat?: string;
+  /** Store a file per this much audio (`10m`, `1h`, …), each as it closes. */
+  rotate?: string;
 }
 
 /** `audex record`: records until Ctrl-C or `--duration`, saves a WAV (or FLAC) to the store, prints its key. */
 export async function recordCommand(flags: RecordFlags): Promise<void> {
   const stopAfter = durationMs(flags);
   const storeFormat = parseStoreFormat(flags.storeFormat);
+  const rotateSeconds = flags.rotate === undefined ? undefined : parseRotate(flags.rotate);
   const source = createAudioSource();
   captureConfig(flags, null); // reject bad flags before probing devices
   const device = resolveDevice(await source.listInputDevices(), flags.device);
@@ -39,6 +43,9 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
     () =>
       new AudioRecorder(store, config, {
         source,
+        // A microphone that is unplugged or whose audio server restarts is re-opened; the outage is a gap.
+        reconnect: {},
+        ...(rotateSeconds !== undefined ? { rotate: { everyMs: rotateSeconds * 1000 } } : {}),
         ...(vad ? { vad } : {}),
         ...(storeFormat ? { storeFormat } : {}),
         ...(spoolDir ? { spoolDir } : {}),
@@ -50,11 +57,20 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   const live = err.isTTY === true && !flags.json;
   let overflows = 0;
   let capturedFrames = 0;
+  // With rotation each file's key goes to stdout as soon as it is stored (the last one at the end).
+  const status = new RecordStatus(recorder, live, (key) => {
+    if (rotateSeconds !== undefined && !flags.json) process.stdout.write(`${key}\n`);
+  });
   const meter = live
-    ? new LevelMeter(err, 'REC', () => ({
-        elapsedMs: (capturedFrames / config.rate) * 1000,
-        bytes: capturedFrames * bytesPerFrame(config.sampleFormat, config.channels),
-      }))
+    ? new LevelMeter(
+        err,
+        'REC',
+        () => ({
+          elapsedMs: (capturedFrames / config.rate) * 1000,
+          bytes: capturedFrames * bytesPerFrame(config.sampleFormat, config.channels),
+        }),
+        () => status.note(),
+      )
     : undefined;
   const stop = waitForStop(stopAfter);
   recorder.on('maxDuration', () => stop.request('duration'));
@@ -67,6 +83,11 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   });
   let sourceError: Error | undefined;
   recorder.on('error', (error) => {
+    if (error.code !== 'SOURCE_FAILED') {
+      // e.g. a rotated file the store refused: it stays in the spool and recording goes on.
+      err.write(`${paintFor(err).yellow('warning:')} ${error.message}\n`);
+      return;
+    }
     sourceError = error;
     stop.request();
   });
@@ -112,16 +133,17 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
           channels: config.channels,
           sampleFormat: config.sampleFormat,
           overflows,
+          ...(rotateSeconds !== undefined ? { keys: status.stored } : {}),
         })}\n`,
       );
     } else {
       if (err.isTTY) {
         err.write(
-          `${paint.green('saved')} ${formatDuration(segment.durationMs)} (${size === undefined ? 'FLAC' : formatBytes(size)}) to ${describeStore(flags)}` +
+          `${paint.green('saved')} ${status.files > 1 ? `${status.files} files, the last ` : ''}${formatDuration(segment.durationMs)} (${size === undefined ? 'FLAC' : formatBytes(size)}) to ${describeStore(flags)}` +
             `${overflows > 0 ? paint.yellow(`, ${overflows} overflow(s)`) : ''}\n`,
         );
       }
-      process.stdout.write(`${segment.key ?? key}\n`);
+      if (rotateSeconds === undefined) process.stdout.write(`${segment.key ?? key}\n`);
     }
   } finally {
     meter?.stop();
