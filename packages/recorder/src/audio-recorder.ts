@@ -237,6 +237,8 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
    *   stays usable after each.
    */
   start(...prefixes: string[]): Promise<string> {
+    // Pre-roll reaches back from the call, even when it waits behind a stop() still uploading.
+    const requestedAt = Date.now();
     return this.#serial(async () => {
       this.#assertInitialized('start');
       if (this.#status === 'recording' || this.#status === 'stopping') {
@@ -245,7 +247,6 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
           `start() called while already recording ${JSON.stringify(this.#current?.current.key)}; call stop() first`,
         );
       }
-      const requestedAt = Date.now();
       const id = randomUUID();
       await this.#input.source();
       await this.#discardCurrent();

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { concatBytes } from '@audex/pcm';
 import { describe, expect, test } from 'vitest';
 import type { RecordingMetadata, RotatedEvent } from '../src/index.js';
-import { collect, expectedPcm, ffmpegDecode, rigsPerTest, waitForFrames, wavData } from './helpers.js';
+import {
+  collect,
+  expectedPcm,
+  ffmpegDecode,
+  flacChecks,
+  rigsPerTest,
+  waitForFrames,
+  wavData,
+} from './helpers.js';
 
 const rigs = rigsPerTest();
 const config = { rate: 16_000, channels: 1, sampleFormat: 'int16', chunk: 1000 } as const;
@@ -103,6 +111,28 @@ describe('rotation', () => {
     const shape = { rate: 16_000, channels: 3, sampleFormat: 'int24' } as const;
     const all = concatBytes(files.map((f) => f.data));
     expect(Buffer.from(all).equals(Buffer.from(expectedPcm(0, 3 * 16_000, shape)))).toBe(true);
+  });
+
+  test("with storeFormat 'flac' every file is a FLAC (flac -t) and they still join sample for sample", async () => {
+    const rig = rigs.make({
+      config,
+      source: { durationMs: 5000, speed: 0 },
+      recorder: { rotate: { everyMs: 2000 }, storeFormat: 'flac' },
+    });
+    const keys: string[] = [];
+    rig.recorder.on('stored', (s) => keys.push(s.key));
+    await rig.recorder.init();
+    await rig.recorder.start('rot');
+    await waitForFrames(rig.recorder, 5 * 16_000);
+    await rig.recorder.stop();
+    expect(keys.map((k) => k.slice(-12))).toEqual(['-000000.flac', '-000001.flac', '-000002.flac']);
+    const pcm = [];
+    for (const key of keys) {
+      const checks = flacChecks(await rig.store.download(key));
+      expect(checks.testOk, checks.testLog).toBe(true);
+      pcm.push(checks.pcm);
+    }
+    expect(Buffer.from(concatBytes(pcm)).equals(Buffer.from(expectedPcm(0, 5 * 16_000, config)))).toBe(true);
   });
 
   test('a recording that stops exactly at a limit has no empty last file', async () => {
