@@ -8,6 +8,9 @@
  * - `BAD_HOST`: the host is not an IP address or a host name.
  * - `BAD_SOURCE`: the input source is not `portaudio` or `synthetic`.
  * - `BAD_STORE_FORMAT`: the stored format is not `wav` or `flac`.
+ * - `BAD_PRE_ROLL`: the pre-roll is not a number of ms from 0 to 60000.
+ * - `BAD_ROTATE`: the rotation length is not a number of ms of at least 1000.
+ * - `BAD_SILENCE`: the silence warning's wait is not a number of ms from 100 to 86400000.
  * - `PORT_IN_USE`: another program listens on that port and address.
  * - `PORT_DENIED`: the system refused the port (below 1024 without privileges).
  * - `HOST_UNAVAILABLE`: the host is not an address of this machine, or its name does not resolve.
@@ -19,6 +22,9 @@ export type WebErrorCode =
   | 'BAD_HOST'
   | 'BAD_SOURCE'
   | 'BAD_STORE_FORMAT'
+  | 'BAD_PRE_ROLL'
+  | 'BAD_ROTATE'
+  | 'BAD_SILENCE'
   | 'PORT_IN_USE'
   | 'PORT_DENIED'
   | 'HOST_UNAVAILABLE'

@@ -150,6 +150,18 @@ describe('startWebDemo', () => {
     expect(format.message).toContain(
       `storeFormat "mp3" is not a format recordings are stored in; use 'wav' or 'flac'`,
     );
+    const preRoll = await rejectionOf(startWebDemo({ store, port: 0, preRollMs: 90_000 }));
+    expect(preRoll.code).toBe('BAD_PRE_ROLL');
+    expect(preRoll.message).toContain('preRollMs 90000 is not allowed; use ms from 0 to 60000');
+    expect((await rejectionOf(startWebDemo({ store, port: 0, preRollMs: Number.NaN }))).code).toBe(
+      'BAD_PRE_ROLL',
+    );
+    const rotate = await rejectionOf(startWebDemo({ store, port: 0, rotateMs: 500 }));
+    expect(rotate.code).toBe('BAD_ROTATE');
+    expect(rotate.message).toContain('rotateMs 500 is not allowed; use ms of at least 1000');
+    const silence = await rejectionOf(startWebDemo({ store, port: 0, silenceMs: 50 }));
+    expect(silence.code).toBe('BAD_SILENCE');
+    expect(silence.message).toContain('silenceMs 50 is not allowed; use ms from 100 to 86400000');
   });
 
   test("storeFormat 'flac': recordings are stored as FLAC, listed, and play as WAV", async () => {
@@ -223,5 +235,18 @@ describe('pnpm start (the environment-driven launcher)', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('host "not a host" is not an IP address or host name');
     expect(result.stderr).toContain('(set by HOST)');
+  });
+
+  test('a bad AUDEX_PRE_ROLL_MS, AUDEX_ROTATE_MS or AUDEX_SILENCE_MS exits 2 naming the value and the variable', async () => {
+    for (const [name, value, message] of [
+      ['AUDEX_PRE_ROLL_MS', 'soon', 'preRollMs soon is not allowed; use ms from 0 to 60000'],
+      ['AUDEX_ROTATE_MS', '10', 'rotateMs 10 is not allowed; use ms of at least 1000'],
+      ['AUDEX_SILENCE_MS', '-5', 'silenceMs -5 is not allowed; use ms from 100 to 86400000'],
+    ] as const) {
+      const result = await launch({ PORT: '0', AUDEX_SOURCE: 'synthetic', [name]: value });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain(`(set by ${name})`);
+    }
   });
 });

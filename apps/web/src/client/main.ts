@@ -26,7 +26,19 @@ interface Peaks {
 }
 
 type LiveMessage =
-  | { type: 'state'; recording: boolean; key: string | null; startedAt: number | null; device: number | null }
+  | {
+      type: 'state';
+      recording: boolean;
+      key: string | null;
+      startedAt: number | null;
+      device: number | null;
+      input: 'closed' | 'opening' | 'open' | 'reconnecting';
+      preRollMs: number;
+      file: number;
+      silent: boolean;
+      silenceMs: number;
+      lastOutageMs: number | null;
+    }
   | { type: 'level'; peak: number; rms: number; lufs: number | null; elapsedMs: number }
   | { type: 'wave'; min: number[]; max: number[] }
   | { type: 'saved'; key: string; durationMs: number }
@@ -42,6 +54,7 @@ const deviceSelect = byId<HTMLSelectElement>('device');
 const startButton = byId<HTMLButtonElement>('start');
 const stopButton = byId<HTMLButtonElement>('stop');
 const statusLine = byId<HTMLParagraphElement>('status');
+const inputLine = byId<HTMLParagraphElement>('input-state');
 const notice = byId<HTMLDivElement>('device-notice');
 const levelMeter = byId<HTMLMeterElement>('level');
 const levelRms = byId<HTMLDivElement>('level-rms');
@@ -124,6 +137,34 @@ function drawLive(): void {
 }
 requestAnimationFrame(drawLive);
 
+/** The input's state under the meter: pre-roll, reconnecting, the file of a rotation, a silent input. */
+function showInput(state: Extract<LiveMessage, { type: 'state' }>): void {
+  const parts: string[] = [];
+  let warn = false;
+  if (state.input === 'reconnecting') {
+    parts.push('Input lost: reconnecting… (the outage is kept in the recording as silence)');
+    warn = true;
+  } else if (state.input === 'opening') {
+    parts.push('Opening the microphone…');
+  } else if (state.input === 'open' && state.preRollMs > 0) {
+    parts.push(
+      state.recording
+        ? `Microphone open (pre-roll ${(state.preRollMs / 1000).toFixed(1)} s)`
+        : `Microphone open: a recording starts at once and begins ${(state.preRollMs / 1000).toFixed(1)} s before the click`,
+    );
+  }
+  if (state.recording && state.input === 'open' && state.lastOutageMs !== null) {
+    parts.push(`input back after ${(state.lastOutageMs / 1000).toFixed(1)} s (kept as silence)`);
+  }
+  if (state.recording && state.file > 1) parts.push(`file ${state.file}`);
+  if (state.silent) {
+    parts.push(`No sound for ${Math.round(state.silenceMs / 1000)} s: is the microphone muted?`);
+    warn = true;
+  }
+  inputLine.textContent = parts.join(' · ');
+  inputLine.classList.toggle('warn', warn);
+}
+
 function setRecording(on: boolean): void {
   document.body.classList.toggle('recording-on', on);
   startButton.disabled = on || !hasDevice;
@@ -132,6 +173,9 @@ function setRecording(on: boolean): void {
   if (!on) setLevel(0, 0);
 }
 
+/** Key of the file being recorded (with rotation, the current file); null when not recording. */
+let liveKey: string | null = null;
+
 function connectLive(): void {
   const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/live`);
   socket.addEventListener('message', (event) => {
@@ -139,6 +183,8 @@ function connectLive(): void {
     switch (message.type) {
       case 'state':
         setRecording(message.recording);
+        showInput(message);
+        liveKey = message.recording ? message.key : null;
         if (message.recording && message.key) setStatus(`Recording to ${message.key}…`);
         break;
       case 'level':
@@ -151,7 +197,12 @@ function connectLive(): void {
         liveDirty = true;
         break;
       case 'saved':
-        setStatus(`Saved ${message.key} (${formatTime(message.durationMs)}).`);
+        // With rotation a file is saved while the recording goes on into the next one.
+        setStatus(
+          liveKey && liveKey !== message.key
+            ? `Saved ${message.key} (${formatTime(message.durationMs)}); recording to ${liveKey}…`
+            : `Saved ${message.key} (${formatTime(message.durationMs)}).`,
+        );
         void refreshList();
         break;
       case 'error':

@@ -1,5 +1,6 @@
 // `pnpm start` in the repository: starts the web demo from the environment (PORT, HOST,
-// AUDEX_STORE_DIR, AUDEX_SOURCE, AUDEX_SPOOL_DIR) and stops it, saving any recording, on Ctrl-C.
+// AUDEX_STORE_DIR, AUDEX_SOURCE, AUDEX_SPOOL_DIR, AUDEX_PRE_ROLL_MS, AUDEX_ROTATE_MS,
+// AUDEX_SILENCE_MS) and stops it, saving any recording, on Ctrl-C.
 import { resolve } from 'node:path';
 import { LocalStore } from '@audex/store';
 import { isWebError } from '../errors.js';
@@ -17,6 +18,12 @@ const base = process.env.INIT_CWD ?? process.cwd();
 const root = resolve(base, process.env.AUDEX_STORE_DIR ?? 'recordings');
 const sourceName = process.env.AUDEX_SOURCE || 'portaudio';
 
+/** A number of ms from the environment; text that is not one is passed on as it is, so the check names it. */
+function envMs(value: string): number {
+  const ms = Number(value.trim());
+  return Number.isNaN(ms) ? (value as unknown as number) : ms;
+}
+
 try {
   const demo = await startWebDemo({
     store: new LocalStore({ root }),
@@ -25,6 +32,9 @@ try {
     host: process.env.HOST ?? DEFAULT_WEB_HOST,
     source: sourceName as WebDemoSource,
     ...(process.env.AUDEX_SPOOL_DIR ? { spoolDir: process.env.AUDEX_SPOOL_DIR } : {}),
+    ...(process.env.AUDEX_PRE_ROLL_MS ? { preRollMs: envMs(process.env.AUDEX_PRE_ROLL_MS) } : {}),
+    ...(process.env.AUDEX_ROTATE_MS ? { rotateMs: envMs(process.env.AUDEX_ROTATE_MS) } : {}),
+    ...(process.env.AUDEX_SILENCE_MS ? { silenceMs: envMs(process.env.AUDEX_SILENCE_MS) } : {}),
     log: (line) => process.stdout.write(`${line}\n`),
   });
   let closing = false;
@@ -39,7 +49,9 @@ try {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 } catch (error) {
-  const usage = isWebError(error) && ['BAD_PORT', 'BAD_HOST', 'BAD_SOURCE'].includes(error.code);
+  const usage =
+    isWebError(error) &&
+    ['BAD_PORT', 'BAD_HOST', 'BAD_SOURCE', 'BAD_PRE_ROLL', 'BAD_ROTATE', 'BAD_SILENCE'].includes(error.code);
   const variable: Record<string, string> = {
     BAD_PORT: 'PORT',
     PORT_IN_USE: 'PORT',
@@ -47,6 +59,9 @@ try {
     BAD_HOST: 'HOST',
     HOST_UNAVAILABLE: 'HOST',
     BAD_SOURCE: 'AUDEX_SOURCE',
+    BAD_PRE_ROLL: 'AUDEX_PRE_ROLL_MS',
+    BAD_ROTATE: 'AUDEX_ROTATE_MS',
+    BAD_SILENCE: 'AUDEX_SILENCE_MS',
   };
   const from = isWebError(error) ? variable[error.code] : undefined;
   const hint = from ? ` (set by ${from})` : '';

@@ -42,6 +42,19 @@ export interface WebDemoOptions {
   spoolDir?: string;
   /** Format recordings are stored in: `'wav'` (default) or `'flac'` (the recorder's `storeFormat`). */
   storeFormat?: StoreFormat;
+  /**
+   * Pre-roll in ms, 0 to 60000 (the recorder's `preRollMs`): while a page is connected the
+   * microphone stays open, a click starts recording at once and the recording reaches this far
+   * back. Privacy: the page shows that the microphone is open. Default 0 (it opens at each start).
+   */
+  preRollMs?: number;
+  /** A file per this much audio, in ms, at least 1000 (the recorder's `rotate.everyMs`); default none. */
+  rotateMs?: number;
+  /**
+   * The page warns of a silent input (below -60 dBFS, a muted or dead microphone) after this many
+   * ms, 100 to 86400000 (the recorder's `silence.afterMs`); default 10000.
+   */
+  silenceMs?: number;
   /** Receives the log lines (the URL, store, input, a missing-device hint); default none. */
   log?: (line: string) => void;
 }
@@ -168,6 +181,33 @@ export async function startWebDemo(options: WebDemoOptions): Promise<WebDemo> {
       `storeFormat ${JSON.stringify(String(storeFormat).slice(0, 40))} is not a format recordings are stored in; use ${STORE_FORMATS.map((f) => `'${f}'`).join(' or ')}`,
     );
   }
+  const preRollMs = options.preRollMs ?? 0;
+  if (typeof preRollMs !== 'number' || !(preRollMs >= 0 && preRollMs <= 60_000)) {
+    throw new WebError(
+      'BAD_PRE_ROLL',
+      `preRollMs ${String(preRollMs).slice(0, 40)} is not allowed; use ms from 0 to 60000`,
+    );
+  }
+  const { rotateMs } = options;
+  if (
+    rotateMs !== undefined &&
+    (typeof rotateMs !== 'number' || !(rotateMs >= 1000 && Number.isFinite(rotateMs)))
+  ) {
+    throw new WebError(
+      'BAD_ROTATE',
+      `rotateMs ${String(rotateMs).slice(0, 40)} is not allowed; use ms of at least 1000`,
+    );
+  }
+  const { silenceMs } = options;
+  if (
+    silenceMs !== undefined &&
+    (typeof silenceMs !== 'number' || !(silenceMs >= 100 && silenceMs <= 86_400_000))
+  ) {
+    throw new WebError(
+      'BAD_SILENCE',
+      `silenceMs ${String(silenceMs).slice(0, 40)} is not allowed; use ms from 100 to 86400000`,
+    );
+  }
   const clientScript = await loadClientScript();
   const app = createWebApp({
     store: options.store,
@@ -177,6 +217,9 @@ export async function startWebDemo(options: WebDemoOptions): Promise<WebDemo> {
     ...(options.storeLabel !== undefined ? { storeLabel: options.storeLabel } : {}),
     ...(options.spoolDir !== undefined ? { spoolDir: options.spoolDir } : {}),
     storeFormat,
+    preRollMs,
+    ...(rotateMs !== undefined ? { rotateMs } : {}),
+    ...(silenceMs !== undefined ? { silenceMs } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, port, host));
@@ -196,7 +239,9 @@ export async function startWebDemo(options: WebDemoOptions): Promise<WebDemo> {
   if (log) {
     log(`audex web demo listening on ${url}`);
     if (options.storeLabel !== undefined) log(`  store: ${options.storeLabel}`);
-    log(`  input: ${source.label}`);
+    log(
+      `  input: ${source.label}${preRollMs > 0 ? `, pre-roll ${preRollMs / 1000} s (the microphone stays open while a page is connected)` : ''}`,
+    );
     source
       .create()
       .listInputDevices()

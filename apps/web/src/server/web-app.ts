@@ -25,6 +25,12 @@ export interface WebAppOptions {
   spoolDir?: string;
   /** Format recordings are stored in; default `'wav'`. */
   storeFormat?: StoreFormat;
+  /** Pre-roll in ms (the microphone stays open while a page is connected); default 0. */
+  preRollMs?: number;
+  /** A file per this much audio, in ms (rotation); default none. */
+  rotateMs?: number;
+  /** The silence warning after this many ms below -60 dBFS; default 10000. */
+  silenceMs?: number;
   /** Human description of the store, shown on the page (never credentials). */
   storeLabel?: string;
   /**
@@ -135,6 +141,9 @@ export function createWebApp(options: WebAppOptions): WebApp {
     createSource: options.createSource,
     ...(options.spoolDir ? { spoolDir: options.spoolDir } : {}),
     ...(options.storeFormat ? { storeFormat: options.storeFormat } : {}),
+    ...(options.preRollMs !== undefined ? { preRollMs: options.preRollMs } : {}),
+    ...(options.rotateMs !== undefined ? { rotateMs: options.rotateMs } : {}),
+    ...(options.silenceMs !== undefined ? { silenceMs: options.silenceMs } : {}),
   });
   let clientScript: Promise<string> | undefined =
     options.clientScript === undefined ? undefined : Promise.resolve(options.clientScript);
