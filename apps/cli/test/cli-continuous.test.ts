@@ -49,3 +49,43 @@ test('the audio server dies and comes back mid-`record`: "input lost … reconne
   expect(((metadata.gap_frames as number) / 16_000) * 1000).toBeGreaterThan(2000);
   expect(saved.durationMs).toBeGreaterThanOrEqual(6000);
 }, 60_000);
+
+test('a muted microphone during `record`: "warning: no sound for 10.0 s", then "sound again" once a tone plays unmuted', async () => {
+  const storeDir = join(dir, 'silence-store');
+  await mic.setMuted(true);
+  let tone: Awaited<ReturnType<VirtualMic['playBackground']>> | undefined;
+  try {
+    const child = startCli(['record', '--duration', '15', '--json'], {
+      AUDEX_STORE_DIR: storeDir,
+      AUDEX_SPOOL_DIR: join(dir, 'silence-spool'),
+    });
+    const done = finish(child);
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/^recording audex\//m.test(stderr)) resolve();
+      });
+      child.once('exit', () => reject(new Error(`the CLI exited before recording: ${stderr}`)));
+    });
+    await sleep(11_000);
+    await mic.setMuted(false);
+    tone = await mic.playBackground({ frequencies: [700], toneSeconds: 6 });
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stderr.split('\n');
+    const warned = lines.findIndex(
+      (l) => l === 'warning: no sound for 10.0 s: is the microphone muted or dead?',
+    );
+    const back = lines.findIndex((l) => /^sound again after \d+\.\d s of silence$/.test(l));
+    expect(warned, result.stderr).toBeGreaterThanOrEqual(0);
+    expect(back, result.stderr).toBeGreaterThan(warned);
+    // The silence lasted from the start until the tone: over 10 s, under the whole recording.
+    const silentS = Number(/sound again after (\d+\.\d) s/.exec(lines[back]!)![1]);
+    expect(silentS).toBeGreaterThan(10);
+    expect(silentS).toBeLessThan(15);
+  } finally {
+    await tone?.stop();
+    await mic.setMuted(false);
+  }
+}, 60_000);
