@@ -1,11 +1,13 @@
 // The recorder's analysis room: what is known about a recording besides its samples. Every
 // recording is metered for EBU R128 loudness as its chunks arrive (integrated loudness, loudness
-// range and true peak go into the stored metadata, momentary loudness into each `level` event);
-// with the `vad` option, a voice activity detector (Silero VAD from @audex/vad-silero, or the
-// model given; loaded in voice-model.ts) marks speech regions on the same timeline (gaps fed as
-// silence, so regions are ms from the recording's first frame) and reports
-// `speechStart`/`speechEnd` live. The stored audio is never touched. Recovery meters a journal
-// read back from the spool (analyseBuffer).
+// range and true peak go into the stored metadata; peak/RMS and momentary loudness go out in one
+// `level` event per chunk); with the `vad` option, a voice activity detector (Silero VAD from
+// @audex/vad-silero, or the model given; loaded in voice-model.ts) marks speech regions on the
+// same timeline (gaps fed as silence, so regions are ms from the recording's first frame) and
+// reports `speechStart`/`speechEnd` live. The stored audio is never touched. Analysis runs off the
+// capture path: a chunk is only converted to float and queued, and the queue is analysed right
+// after the current event-loop turn, once the buffer's readers (live streams) have their data.
+// Recovery meters a journal read back from the spool (analyseBuffer).
 import {
   createLoudnessMeter,
   createVoiceDetector,
@@ -16,8 +18,9 @@ import {
   type VoiceDetector,
 } from '@audex/analysis';
 import type { FrameBuffer } from '@audex/buffer';
-import { bytesPerFrame, type PcmShape } from '@audex/pcm';
+import { type CapturedChunk, type PcmShape, toFloat32 } from '@audex/pcm';
 import { RecorderError } from './errors.js';
+import { measureLevels } from './levels.js';
 import type { Reporter } from './report.js';
 import { loadVoiceModel, type VadSettings } from './voice-model.js';
 
@@ -31,6 +34,16 @@ export interface AnalysisFacts {
 
 /** Frames per read when metering a recovered recording from the spool. */
 const METER_PIECE_FRAMES = 32_768;
+/**
+ * Queued float samples past which the queue is analysed at once instead of after the turn, so
+ * memory stays bounded when the event loop cannot keep up (16 MiB: over 40 s of 48 kHz stereo).
+ */
+const MAX_QUEUED_SAMPLES = 4 * 1024 * 1024;
+
+/** What waits for analysis: silence for lost input, or a chunk (as float) whose level is sent. */
+type Queued =
+  | { readonly gapFrames: number }
+  | { readonly samples: Float32Array; readonly frames: number; readonly time: number };
 
 /** Live analysis of one recording. */
 export class RecordingAnalysis {
@@ -42,6 +55,9 @@ export class RecordingAnalysis {
   /** The detector failed mid-recording: no regions are stored (a warning said so). */
   #vadFailed = false;
   #pending: Promise<unknown> = Promise.resolve();
+  #queue: Queued[] = [];
+  #queuedSamples = 0;
+  #scheduled = false;
 
   private constructor(key: string, shape: PcmShape, vad: VoiceDetector | undefined, report: Reporter) {
     this.#key = key;
@@ -78,25 +94,59 @@ export class RecordingAnalysis {
     return new RecordingAnalysis(key, shape, detector, report);
   }
 
-  /** Momentary loudness (last 400 ms) in LUFS; `-Infinity` before 400 ms or in silence. */
-  get momentaryLufs(): number {
-    return this.#meter.momentaryLufs;
-  }
-
-  /** Adds `gapFrames` of silence (lost input kept on the timeline), then the chunk's samples. */
-  write(data: Uint8Array, gapFrames = 0): void {
+  /**
+   * Takes `gapFrames` of silence (lost input kept on the timeline) and then the chunk the buffer
+   * accepted (if any). Only the conversion to float happens now (the source may reuse its buffer);
+   * the metering, the voice detector and the chunk's `level` event follow right after the current
+   * event-loop turn, in order.
+   */
+  add(chunk: CapturedChunk | undefined, gapFrames = 0): void {
     if (gapFrames > 0) {
-      const silence = new Uint8Array(
-        gapFrames * bytesPerFrame(this.#shape.sampleFormat, this.#shape.channels),
-      );
-      this.#meter.write(silence);
-      this.#detect(silence);
+      this.#queue.push({ gapFrames });
+      this.#queuedSamples += gapFrames * this.#shape.channels;
     }
-    this.#meter.write(data);
-    this.#detect(data);
+    if (chunk && chunk.frames > 0) {
+      const samples = toFloat32(chunk.data, this.#shape.sampleFormat);
+      this.#queue.push({ samples, frames: chunk.frames, time: chunk.time });
+      this.#queuedSamples += samples.length;
+    }
+    if (this.#queuedSamples > MAX_QUEUED_SAMPLES) {
+      this.#drain();
+    } else if (!this.#scheduled && this.#queue.length > 0) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#drain();
+      });
+    }
   }
 
-  #detect(data: Uint8Array): void {
+  /** Analyses everything queued, in order. */
+  #drain(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    this.#queuedSamples = 0;
+    const { channels } = this.#shape;
+    for (const item of queue) {
+      if ('gapFrames' in item) {
+        const silence = new Float32Array(item.gapFrames * channels);
+        this.#meter.write(silence);
+        this.#detect(silence);
+        continue;
+      }
+      this.#meter.write(item.samples);
+      this.#detect(item.samples);
+      if (this.#report.listens('level')) {
+        this.#report.emit('level', {
+          ...measureLevels(item.samples, channels, item.frames, item.time),
+          momentaryLufs: this.#meter.momentaryLufs,
+        });
+      }
+    }
+  }
+
+  #detect(data: Float32Array): void {
     const vad = this.#vad;
     if (!vad || this.#vadFailed) return;
     const run = vad.write(data).then(
@@ -143,6 +193,7 @@ export class RecordingAnalysis {
 
   /** Ends the analysis (the detector closes an open region at the end) and returns its facts. */
   async finish(): Promise<AnalysisFacts> {
+    this.#drain();
     if (this.#vad && !this.#vadFailed) {
       await this.#pending;
       try {

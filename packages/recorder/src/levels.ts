@@ -1,16 +1,13 @@
 // Input levels of one captured chunk (peak and RMS per channel), for the recorder's level event.
-import { type SampleFormat, toFloat32 } from '@audex/pcm';
 import type { LevelEvent } from './types.js';
 
-/** Peak and RMS per channel of one chunk of interleaved samples, full scale = 1. */
+/** Peak and RMS per channel of one chunk of interleaved float samples (`frames` whole frames), full scale = 1. */
 export function measureLevels(
-  data: Uint8Array,
-  sampleFormat: SampleFormat,
+  samples: Float32Array,
   channels: number,
+  frames: number,
   time: number,
 ): Omit<LevelEvent, 'momentaryLufs'> {
-  const samples = toFloat32(data, sampleFormat);
-  const frames = Math.floor(samples.length / channels);
   const peak = new Array<number>(channels).fill(0);
   const rms = new Array<number>(channels).fill(0);
   for (let c = 0; c < channels; c++) {

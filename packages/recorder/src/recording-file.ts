@@ -149,14 +149,14 @@ export class RecordingFile {
     const before = this.buffer.frameCount;
     this.buffer.append(chunk);
     const gapFrames = this.buffer.frameCount - before - chunk.frames;
-    this.analysis.write(chunk.data, gapFrames);
+    this.analysis.add(chunk, gapFrames);
     return gapFrames;
   }
 
   /** Extends the file with silence up to `time` (the input is away); returns the frames added. */
   appendGap(time: number): number {
     const frames = this.buffer.appendGap(time);
-    if (frames > 0) this.analysis.write(EMPTY, frames);
+    if (frames > 0) this.analysis.add(undefined, frames);
     return frames;
   }
 

@@ -1,15 +1,15 @@
 // The recorder's recording room: one recording from start() until a store has it. It takes the
-// chunks the Feed gives it (overflow, level and silence events out), keeps its files (one, or with
-// `rotate` a list on one sample clock: a chunk that crosses the file limit is split at the exact
-// frame, the next file created meanwhile), uploads each rotated file as it closes (then lets it
-// leave the spool once no stream needs it), and keeps the timeline going while the device is away
-// (silence up to shortly before "now", merged into one gap with the late audio after it).
+// chunks the Feed gives it (overflow and silence events out; each file's analysis sends the level
+// events), keeps its files (one, or with `rotate` a list on one sample clock: a chunk that crosses
+// the file limit is split at the exact frame, the next file created meanwhile), uploads each
+// rotated file as it closes (then lets it leave the spool once no stream needs it), and keeps the
+// timeline going while the device is away (silence up to shortly before "now", merged into one
+// gap with the late audio after it).
 import type { SpeechRegion } from '@audex/analysis';
 import { createWavEncoder } from '@audex/codec';
 import { bytesPerFrame, type CapturedChunk } from '@audex/pcm';
 import type { Store } from '@audex/store';
 import { describeValue, RecorderError } from './errors.js';
-import { measureLevels } from './levels.js';
 import type { RecorderSettings } from './options.js';
 import type { ChunkSink } from './pre-roll.js';
 import { type FilePlan, RecordingFile } from './recording-file.js';
@@ -406,13 +406,6 @@ export class Recording implements ChunkSink, FileList {
         time: chunk.time,
         overflowCount: this.#overflows,
         gapFrames,
-      });
-    }
-    if (this.#report.listens('level')) {
-      const { sampleFormat, channels } = this.#settings.config;
-      this.#report.emit('level', {
-        ...measureLevels(chunk.data, sampleFormat, channels, chunk.time),
-        momentaryLufs: file.analysis.momentaryLufs,
       });
     }
   }
