@@ -8,16 +8,26 @@
 // 4. the live stream() step at 48 kHz stereo float32, 100 ms chunks, after 1, 5, 15 and 60 min of
 //    recording, alone and with a second live stream attached (bench/stream-step-child.ts);
 // 5. the stored format: stop() time, peak RSS during stop() and stored size of the same speech
-//    recording stored as WAV and as FLAC (storeFormat), side by side.
+//    recording stored as WAV and as FLAC (storeFormat), side by side;
+// 6. the recorder's CPU per hour of recording in real time with default options (spool, commits,
+//    loudness and true-peak metering), speech and a tone, 16 kHz mono int16 and 48 kHz stereo
+//    float32 (bench/cpu-child.ts, one child process per run).
 // AUDEX_BENCH_QUICK=1 records 10 min instead of 60 in part 2, 2 min instead of 10 in part 5.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryStore, type Store } from '@audex/store';
-import { type BenchSection, fmt, median, percentile, writeBenchReport } from '@audex/test-utils/bench';
-import { writeSpokenSentences } from '@audex/test-utils/speech';
+import {
+  type BenchSection,
+  fmt,
+  median,
+  percentile,
+  summarize,
+  writeBenchReport,
+} from '@audex/test-utils/bench';
+import { readAudioFloat, writeSpokenSentences } from '@audex/test-utils/speech';
 import { startVirtualMic } from '@audex/test-utils/virtual-mic';
 import { AudioRecorder, type LevelEvent } from '../src/index.js';
 import { PushSource } from './push-source.js';
@@ -330,9 +340,80 @@ async function storeFormats(): Promise<void> {
   }
 }
 
+// ---- 6. CPU per hour of recording (real time, child processes) ----
+async function cpuPerHour(): Promise<void> {
+  const runs = 3;
+  const [warmupS, measureS] = QUICK ? [2, 8] : [5, 20];
+  const child = fileURLToPath(new URL('./cpu-child.ts', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'audex-bench-cpu-'));
+  try {
+    const shapes = [
+      [16_000, 1, 'int16'],
+      [48_000, 2, 'float32'],
+    ] as const;
+    const rows: string[][] = [];
+    for (const [rate, channels, sampleFormat] of shapes) {
+      const speech = await writeSpokenSentences(dir, { rate, channels });
+      const raw = join(dir, `speech-${rate}-${channels}.f32`);
+      const { samples } = await readAudioFloat(speech.file);
+      writeFileSync(raw, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+      for (const [name, signal, sourceOnly] of [
+        ['speech (espeak-ng, looped)', raw, '0'],
+        ['1 kHz tone', 'tone', '0'],
+        ['the paced source alone (harness)', 'tone', '1'],
+      ] as const) {
+        const perHour: number[] = [];
+        for (let r = 0; r < runs; r++) {
+          const spool = mkdtempSync(join(dir, 'spool-'));
+          const run = spawnSync(
+            process.execPath,
+            [
+              '--conditions=@audex/source',
+              '--import',
+              'tsx',
+              child,
+              spool,
+              String(rate),
+              String(channels),
+              sampleFormat,
+              String(warmupS),
+              String(measureS),
+              signal,
+              sourceOnly,
+            ],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
+          );
+          if (run.status !== 0) throw new Error(`cpu child failed with ${run.status ?? run.signal}`);
+          const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { cpuMsPerAudioS: number };
+          perHour.push((out.cpuMsPerAudioS * 3600) / 1000);
+          rmSync(spool, { recursive: true, force: true });
+        }
+        const s = summarize(perHour);
+        rows.push([
+          `${rate / 1000} kHz ${channels === 1 ? 'mono' : 'stereo'} ${sampleFormat}`,
+          name,
+          `${fmt(s.value)} s (${s.label})`,
+          `${fmt(s.value / 36)} %`,
+        ]);
+      }
+    }
+    sections.push({
+      title: `Recorder CPU per hour of recording, real time, default options (${measureS} s measured after ${warmupS} s per run, ${runs} runs each)`,
+      columns: ['capture', 'signal', 'CPU s per hour of audio', 'of one core'],
+      rows,
+      notes:
+        'process.cpuUsage() (user + system, all threads: V8, GC, the spool writes) of a child process recording from a source that delivers 1024-frame chunks every 10 ms of wall time, as PortAudio does; ' +
+        'spool, journal commits and loudness/true-peak metering on, no listener, no stream, stop() outside the measurement. The harness row is the source with the recorder left out.',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 await streamStepCost();
 rssAndStop();
 await captureLatency();
 streamStep48k();
 await storeFormats();
+await cpuPerHour();
 writeBenchReport('@audex/recorder', sections);
