@@ -11,7 +11,9 @@
 //    recording stored as WAV and as FLAC (storeFormat), side by side;
 // 6. the recorder's CPU per hour of recording in real time with default options (spool, commits,
 //    loudness and true-peak metering), speech and a tone, 16 kHz mono int16 and 48 kHz stereo
-//    float32 (bench/cpu-child.ts, one child process per run).
+//    float32 (bench/cpu-child.ts, one child process per run);
+// 7. the recording that keeps going (bench/continuous.ts): start latency with and without
+//    preRollMs, device return → audio flowing, CPU of an idle pre-roll ring per hour.
 // AUDEX_BENCH_QUICK=1 records 10 min instead of 60 in part 2, 2 min instead of 10 in part 5.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ import {
 import { readAudioFloat, writeSpokenSentences } from '@audex/test-utils/speech';
 import { startVirtualMic } from '@audex/test-utils/virtual-mic';
 import { AudioRecorder, type LevelEvent } from '../src/index.js';
+import { continuousBench } from './continuous.js';
 import { PushSource } from './push-source.js';
 
 const QUICK = process.env.AUDEX_BENCH_QUICK === '1';
@@ -416,4 +419,5 @@ await captureLatency();
 streamStep48k();
 await storeFormats();
 await cpuPerHour();
+sections.push(...(await continuousBench()));
 writeBenchReport('@audex/recorder', sections);
