@@ -143,6 +143,11 @@ export function buildProgram(): Command {
     )
     .option('--spool-dir <dir>', 'journal directory used for crash recovery (env AUDEX_SPOOL_DIR)')
     .option('--store-format <format>', 'stored file format: wav or flac (default wav)')
+    .option(
+      '--pre-roll <length>',
+      'keep the microphone open while a page is connected; Start records at once, this far back (2s; at most 60s)',
+    )
+    .option('--rotate <length>', 'store a file per this much audio (10m, 1h, 90s), each as it closes')
     .action((opts) => import('./commands/web.js').then((m) => m.webCommand(opts)));
 
   return program;

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalStore } from '@audex/store';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { finish, runCli, startCli } from './_helpers.js';
 
@@ -77,6 +78,9 @@ describe('audex web', () => {
       /--host "not a host" is not an IP address or host name; use e\.g\. 127\.0\.0\.1/,
     ],
     ['--host', '999.0.0.1', /--host "999\.0\.0\.1" is not an IP address or host name/],
+    ['--pre-roll', 'soon', /--pre-roll "soon" is not a length; use e\.g\. 2s, 1500ms or 0:05/],
+    ['--pre-roll', '90s', /--pre-roll "90s" is too long; use at most 60 s/],
+    ['--rotate', '0.5s', /--rotate "0\.5s" is too short; a file must last at least 1 s/],
   ])(
     '`web %s %s` is a usage error (exit 2) naming the value and what is allowed',
     async (flag, value, message) => {
@@ -86,6 +90,46 @@ describe('audex web', () => {
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     },
   );
+
+  test('--pre-roll 1.5s --rotate 1s: the log says the microphone stays open; a recording is stored as a file per second', async () => {
+    const store = join(dir, 'store-rotate');
+    const child = startCli(
+      ['web', '--port', '0', '--store-dir', store, '--pre-roll', '1.5s', '--rotate', '1s'],
+      env,
+    );
+    const done = finish(child);
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`audex web exited with ${code}: ${out}`)));
+    });
+    try {
+      const post = (path: string) =>
+        fetch(new URL(path, url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ device: null }),
+        });
+      expect((await post('/api/recording/start')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 2600));
+      expect((await post('/api/recording/stop')).status).toBe(200);
+    } finally {
+      child.kill('SIGINT');
+    }
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(out).toContain('pre-roll 1.5 s (the microphone stays open while a page is connected)');
+    const keys: string[] = [];
+    for await (const page of new LocalStore({ root: store }).list()) keys.push(...page);
+    // Over 2.6 s of audio (and what the pre-roll reached back) at one file per second: files 0, 1, 2, ….
+    const suffixes = keys.sort().map((k) => k.slice(-11));
+    expect(suffixes.length).toBeGreaterThanOrEqual(3);
+    expect(suffixes).toEqual(suffixes.map((_, i) => `-${String(i).padStart(6, '0')}.wav`));
+  }, 30_000);
 
   test('a port in use exits 1 naming the port and the flag to change', async () => {
     const { port, server } = await occupiedPort();

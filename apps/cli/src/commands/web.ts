@@ -2,7 +2,9 @@
 import type { WebError } from '@audex/web';
 import { audioSourceKind } from '../audio-source.js';
 import { CliError } from '../cli-error.js';
+import { parseRotate } from '../record-status.js';
 import { describeStore, openStore, parseStoreFormat, type StoreFlags } from '../store-options.js';
+import { parseTimeOffset } from '../time-value.js';
 
 /** Flags of `audex web`. */
 export interface WebFlags extends StoreFlags {
@@ -14,6 +16,30 @@ export interface WebFlags extends StoreFlags {
   spoolDir?: string;
   /** Stored file format: `wav` (default) or `flac`. */
   storeFormat?: string;
+  /** `--pre-roll`: the microphone stays open while a page is connected; a recording reaches this far back. */
+  preRoll?: string;
+  /** `--rotate`: a file per this much audio. */
+  rotate?: string;
+}
+
+/** Parses `--pre-roll`: a length (`2s`, `1500ms`, `0:05`) from 0 to 60 s, in ms. */
+export function parsePreRoll(text: string): number {
+  let seconds: number;
+  try {
+    seconds = parseTimeOffset(text, '--pre-roll');
+  } catch (error) {
+    throw new CliError(
+      'USAGE',
+      `--pre-roll "${text.slice(0, 40)}" is not a length; use e.g. 2s, 1500ms or 0:05`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (seconds > 60) {
+    throw new CliError('USAGE', `--pre-roll "${text.slice(0, 40)}" is too long; use at most 60 s`);
+  }
+  return Math.round(seconds * 1000);
 }
 
 /** Parses `--port`: a whole number from 0 to 65535 (0 picks a free port). */
@@ -58,6 +84,8 @@ function startError(error: WebError): CliError {
 export async function webCommand(flags: WebFlags): Promise<void> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const storeFormat = parseStoreFormat(flags.storeFormat);
+  const preRollMs = flags.preRoll === undefined ? undefined : parsePreRoll(flags.preRoll);
+  const rotateMs = flags.rotate === undefined ? undefined : Math.round(parseRotate(flags.rotate) * 1000);
   const source = audioSourceKind();
   // loaded on demand: the other commands do not need the HTTP and WebSocket server
   const { isWebError, startWebDemo } = await import('@audex/web');
@@ -73,6 +101,8 @@ export async function webCommand(flags: WebFlags): Promise<void> {
       ...(flags.host !== undefined ? { host: flags.host } : {}),
       ...(spoolDir ? { spoolDir } : {}),
       ...(storeFormat ? { storeFormat } : {}),
+      ...(preRollMs !== undefined ? { preRollMs } : {}),
+      ...(rotateMs !== undefined ? { rotateMs } : {}),
       log: (line) => process.stdout.write(`${line}\n`),
     });
   } catch (error) {
