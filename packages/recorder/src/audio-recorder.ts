@@ -121,10 +121,8 @@ export class AudioRecorder extends TypedEmitter<RecorderEvents> implements Async
     );
     this.#spool = new Spool(settings, uploader, this.#report);
     this.#input = new LiveInput(settings, this.#report, {
-      lost: (event) => {
-        this.#recordingNow()?.inputLost();
-        this.emit('deviceLost', event);
-      },
+      lost: (event) => this.emit('deviceLost', event),
+      away: () => this.#recordingNow()?.inputLost(),
       reopened: () => this.#recordingNow()?.inputBack(),
       restored: (event) => {
         this.#recordingNow()?.inputBack();

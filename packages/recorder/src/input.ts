@@ -33,6 +33,11 @@ export async function loadDefaultSource(): Promise<AudioSource> {
 export interface InputListener {
   /** The device was lost or stalled; it is being re-opened. */
   lost(event: DeviceLostEvent): void;
+  /**
+   * The lost source is stopped: whatever it still delivered while stopping is in, nothing more of
+   * it will be; from here the timeline goes on in silence until the input is back.
+   */
+  away(): void;
   /** The source is open again; its first chunk follows shortly. */
   reopened(): void;
   /** Audio flows again: called just before the first chunk after the outage. */
@@ -289,7 +294,12 @@ export class LiveInput {
   }
 
   async #reconnect(lost: DeviceLostEvent, giveUpAfterMs: number): Promise<void> {
+    // A source stopping may still hand over its last buffered audio (PortAudio flushes a partial
+    // chunk): it belongs before the outage, so the silence standing in for it starts after that,
+    // and nothing the old source sends later is taken.
     await this.#stopSource(false);
+    this.#session++;
+    if (this.#status === 'reconnecting') this.#listener.away();
     let lastError: unknown = lost.error;
     for (let attempt = 0; ; attempt++) {
       if (this.#status !== 'reconnecting') return;

@@ -1,5 +1,6 @@
 // Device loss on the real input: the virtual microphone's PulseAudio daemon killed and restarted
-// on the same socket, and its source module unloaded and loaded again, mid-recording.
+// on the same socket, its source module unloaded and loaded again, and the source suspended (a stall:
+// no audio, no error) and resumed, mid-recording.
 import { concatBytes } from '@audex/pcm';
 import { MemoryStore } from '@audex/store';
 import { detectTone } from '@audex/test-utils/signals';
@@ -151,4 +152,31 @@ test('the virtual mic module unloaded and loaded again mid-recording: the record
   // monitor, which hears the same tones), so the input may never be lost; if it was, it is back.
   expect(restored).toHaveLength(lost.length);
   expect(metadata.gap_count).toBeLessThanOrEqual(lost.length);
+}, 90_000);
+
+test('the virtual mic suspended (no audio and no error: a stall) and resumed mid-recording: the watchdog catches it, the input is re-opened, the outage one gap', async () => {
+  let suspendedAt = 0;
+  let resumedAt = 0;
+  const { lost, restored, metadata, afterAt } = await recordThrough(
+    async () => {
+      suspendedAt = Date.now();
+      await mic.setSuspended(true);
+    },
+    async () => {
+      await mic.setSuspended(false);
+      resumedAt = Date.now();
+    },
+  );
+  expect(lost).toHaveLength(1);
+  expect(lost[0]!.reason).toBe('stall');
+  // Noticed once the watchdog period (default 1 s past the next chunk) had passed, before the resume.
+  expect(lost[0]!.time).toBeGreaterThan(suspendedAt);
+  expect(lost[0]!.time).toBeLessThan(resumedAt);
+  expect(restored).toHaveLength(1);
+  expect(metadata.gap_count).toBe(1);
+  const gap = metadata.gaps[0]!;
+  expect(Math.abs(gap.duration_ms - restored[0]!.gapMs)).toBeLessThan(50);
+  expect(gap.duration_ms).toBeGreaterThan(resumedAt - suspendedAt - 200);
+  expect(gap.start_ms / 1000).toBeLessThan(Math.min(...afterAt));
+  expect(metadata.captured_frames + metadata.gap_frames).toBe(metadata.frame_count);
 }, 90_000);

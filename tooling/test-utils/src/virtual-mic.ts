@@ -55,6 +55,11 @@ export interface VirtualMic {
   loadSource(): Promise<void>;
   /** Mutes or unmutes the virtual mic (muted, it delivers digital silence). */
   setMuted(muted: boolean): Promise<void>;
+  /**
+   * Suspends or resumes the virtual mic (`pactl suspend-source`): suspended, its streams get no audio
+   * and no error (a stall, as a device whose callbacks stop); resumed, audio flows again.
+   */
+  setSuspended(suspended: boolean): Promise<void>;
   /** Kills the daemon this helper started (only that one) and removes its runtime directory. */
   stop(): Promise<void>;
 }
@@ -258,6 +263,9 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
     },
     setMuted: async (muted) => {
       await pactl('set-source-mute', SOURCE, muted ? '1' : '0');
+    },
+    setSuspended: async (suspended) => {
+      await pactl('suspend-source', SOURCE, suspended ? '1' : '0');
     },
     stop: async () => {
       for (const p of players) p.kill('SIGTERM');
