@@ -2,9 +2,9 @@
 // 1. start latency: how long start() takes to resolve and where the recording's first sample lies
 //    relative to the call (positive: after it, audio lost; negative: before it, pre-roll), with and
 //    without preRollMs;
-// 2. device return → audio flowing: from the audio server back (restart() after a kill, or the
-//    source module loaded again after an unload) to the recorder's deviceRestored event, which fires
-//    with the first chunk after the outage;
+// 2. device return → audio flowing: from the audio server back (restart() after a kill, the source
+//    module loaded again after an unload, the source resumed after a suspend: a stall) to the
+//    recorder's deviceRestored event, which fires with the first chunk after the outage;
 // 3. CPU of an idle pre-roll ring: process CPU time while initialised with preRollMs and not
 //    recording, against the same process idle with the input closed, scaled to an hour.
 // Part of `pnpm bench` (bench/index.ts); run alone with
@@ -164,6 +164,11 @@ async function deviceReturn(mic: VirtualMic, runs: number): Promise<BenchSection
     () => mic.unloadSource(),
     () => mic.loadSource(),
   );
+  const stalled = await returnToAudio(
+    runs,
+    () => mic.setSuspended(true),
+    () => mic.setSuspended(false),
+  );
   const row = (label: string, r: { times: number[]; notLost: number; gaps: number[] }) => {
     if (r.times.length === 0) {
       return [
@@ -188,10 +193,12 @@ async function deviceReturn(mic: VirtualMic, runs: number): Promise<BenchSection
     rows: [
       row('audio server SIGKILLed, restarted on the same socket', killed),
       row('virtual mic module unloaded, loaded again', unplugged),
+      row('virtual mic suspended (a stall: no audio, no error), resumed', stalled),
     ],
     notes:
-      '"Device back" = restart() / loadSource() resolved (the daemon answers, the source exists); deviceRestored fires with the first chunk captured after the outage. ' +
-      'The recorder re-opens with back-off (250 ms doubling to 1 s), so up to about 1 s of this is waiting for the next attempt; the rest is opening the stream and the null sink’s first render. ' +
+      '"Device back" = restart() / loadSource() / setSuspended(false) resolved (the daemon answers, the source exists or runs again); deviceRestored fires with the first chunk captured after the outage. ' +
+      'A stall is noticed by the watchdog (default 1 s past the next chunk), so its gap includes that second. ' +
+      'The recorder re-opens with back-off (250 ms doubling to 1 s), so up to about 1 s of this can be waiting for the next attempt; the rest is opening the stream and the null sink’s first render, which takes about 2 s for any new stream here (the start latency without pre-roll above), the floor of this figure on this machine. ' +
       'An unloaded source may not be lost at all: PulseAudio moves its streams to the fallback source (the sink’s monitor).',
   };
 }
