@@ -100,6 +100,9 @@ describe('audex on a terminal', () => {
   // `script` gives the CLI a real pseudo-terminal, as a user's shell would. Its stdout is the
   // terminal's transcript: the CLI's stdout and stderr share the terminal, so both are in it.
   // Any unexpected exit fails with the exit code or signal, the time taken and the transcript.
+  // AUDEX_CAPTURE_DEBUG=1 leaves libasound/libpulse/libjack printing to the terminal, so a device
+  // scan that finds nothing (the one failure seen, exit 1 after 421 ms on a fresh machine: at that
+  // point only the first device listing has run) shows what the audio libraries said.
   async function onTerminal(args: string, env: Record<string, string>, expectCode = 0): Promise<string> {
     const started = performance.now();
     let stdout: string;
@@ -108,7 +111,7 @@ describe('audex on a terminal', () => {
     let signal: string | null = null;
     try {
       ({ stdout, stderr } = await run('script', ['-qec', `${process.execPath} ${BIN} ${args}`, '/dev/null'], {
-        env: { ...process.env, ...env },
+        env: { ...process.env, AUDEX_CAPTURE_DEBUG: '1', ...env },
         maxBuffer: 16 * 1024 * 1024,
       }));
     } catch (error) {
