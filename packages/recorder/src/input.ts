@@ -299,6 +299,8 @@ export class LiveInput {
     // and nothing the old source sends later is taken.
     await this.#stopSource(false);
     this.#session++;
+    // The outage is measured from the end of that last audio.
+    const lastAudioEnd = this.#lastAudioEnd;
     if (this.#status === 'reconnecting') this.#listener.away();
     let lastError: unknown = lost.error;
     for (let attempt = 0; ; attempt++) {
@@ -330,7 +332,7 @@ export class LiveInput {
         await this.#stopSource(true); // closed while it opened
         return;
       }
-      this.#restore = { lastAudioEnd: lost.lastAudioAt, attempts: attempt + 1 };
+      this.#restore = { lastAudioEnd, attempts: attempt + 1 };
       this.#setStatus('open');
       this.#report.logger.info({ attempts: attempt + 1 }, 'audex input re-opened');
       this.#listener.reopened();

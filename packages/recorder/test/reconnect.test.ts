@@ -88,6 +88,26 @@ describe('reconnect on a synthetic source', () => {
     expect(recorder.isRecording).toBe(false);
   });
 
+  test('a stalled source that hands over its last audio while stopping, and a chunk after: the first comes before the silence, the late one is not taken; the timeline keeps the wall clock', async () => {
+    const source = new FlushingSource();
+    const { recorder, store } = rigs.make({
+      config,
+      customSource: source,
+      recorder: { reconnect: { watchdogMs: 300 } },
+    });
+    await recorder.init();
+    const events = deviceEvents(recorder);
+    const { metadata } = await checkOutage(recorder, store as MemoryStore, async () => {
+      await until(() => events.restored.length === 1);
+      return events;
+    });
+    expect(source.sent).toEqual({ whileStopping: 1, afterStop: 1 });
+    expect(events.lost[0]!.reason).toBe('stall');
+    // The stall came after 1000 ms (50 ms chunks); the 200 frames flushed while stopping are audio
+    // right after it, and the silence starts there (not where it would have without them).
+    expect(metadata.gaps[0]!.start_ms).toBeCloseTo(1000 + (200 / 16_000) * 1000, 0);
+  });
+
   test('a lost device (DEVICE_LOST) is re-opened with back-off once it is back; streams keep flowing through the outage', async () => {
     const source = new FlakySource({ speed: 1 });
     const { recorder, store } = rigs.make({ config, customSource: source, recorder: { reconnect: {} } });
@@ -226,5 +246,60 @@ class FlakySource implements AudioSource {
 
   plugIn(): void {
     this.#present = true;
+  }
+}
+
+/**
+ * Stalls after 1000 ms (the first start only), then, as PortAudio does, hands over the last
+ * buffered audio while stopping (slowly, as a stuck device does), and one more chunk after stop().
+ */
+class FlushingSource implements AudioSource {
+  readonly #inner = new SyntheticSource({
+    generate: testSignal,
+    speed: 1,
+    stallAfterMs: 1000,
+    faultyStarts: 1,
+  });
+  #end: number | undefined;
+  #onChunk: ((chunk: CapturedChunk) => void) | undefined;
+  #starts = 0;
+  sent = { whileStopping: 0, afterStop: 0 };
+
+  listInputDevices(): Promise<InputDevice[]> {
+    return this.#inner.listInputDevices();
+  }
+
+  async start(
+    config: AudioConfig,
+    onChunk: (chunk: CapturedChunk) => void,
+    onError: (error: Error) => void,
+  ): Promise<void> {
+    this.#starts++;
+    const bytesPerFrame = 2 * config.channels;
+    this.#onChunk = (chunk) => {
+      this.#end = chunk.time + (chunk.frames / config.rate) * 1000;
+      onChunk(chunk);
+    };
+    this.#flush = (frames) => {
+      const time = this.#end!;
+      this.#end = time + (frames / config.rate) * 1000;
+      onChunk({ data: new Uint8Array(frames * bytesPerFrame).fill(1), frames, time });
+    };
+    await this.#inner.start(config, (chunk) => this.#onChunk?.(chunk), onError);
+  }
+
+  #flush: ((frames: number) => void) | undefined;
+
+  async stop(): Promise<void> {
+    await this.#inner.stop();
+    if (this.#starts !== 1 || this.sent.whileStopping > 0) return;
+    const flush = this.#flush!;
+    await sleep(300);
+    flush(200);
+    this.sent.whileStopping++;
+    setTimeout(() => {
+      flush(200);
+      this.sent.afterStop++;
+    }, 0);
   }
 }
