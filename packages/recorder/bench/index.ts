@@ -20,6 +20,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type AudioSource, type InputDevice, PortAudioSource } from '@audex/capture';
+import type { AudioConfig, CapturedChunk } from '@audex/pcm';
 import { MemoryStore, type Store } from '@audex/store';
 import {
   type BenchSection,
@@ -31,7 +33,7 @@ import {
 } from '@audex/test-utils/bench';
 import { readAudioFloat, writeSpokenSentences } from '@audex/test-utils/speech';
 import { startVirtualMic } from '@audex/test-utils/virtual-mic';
-import { AudioRecorder, type LevelEvent } from '../src/index.js';
+import { AudioRecorder } from '../src/index.js';
 import { continuousBench } from './continuous.js';
 import { PushSource } from './push-source.js';
 
@@ -171,40 +173,72 @@ function rssAndStop(): void {
 }
 
 // ---- 3. real-capture latency, chunk captured → stream() consumer ----
+/**
+ * PortAudioSource with a stopwatch on its chunk callback: when each chunk reached the recorder.
+ * (The recorder's level events cannot serve: analysis runs after the live readers got the chunk.)
+ */
+class TimedPortAudioSource implements AudioSource {
+  readonly arrivals: { time: number; frames: number; at: number }[] = [];
+  readonly #inner = new PortAudioSource();
+  listInputDevices(): Promise<InputDevice[]> {
+    return this.#inner.listInputDevices();
+  }
+  start(
+    config: AudioConfig,
+    onChunk: (chunk: CapturedChunk) => void,
+    onError: (error: Error) => void,
+  ): Promise<void> {
+    return this.#inner.start(
+      config,
+      (chunk) => {
+        this.arrivals.push({
+          time: chunk.time,
+          frames: chunk.frames,
+          at: performance.timeOrigin + performance.now(),
+        });
+        onChunk(chunk);
+      },
+      onError,
+    );
+  }
+  stop(): Promise<void> {
+    return this.#inner.stop();
+  }
+}
+
 async function captureLatency(): Promise<void> {
   const mic = await startVirtualMic();
   const spool = mkdtempSync(join(tmpdir(), 'audex-bench-lat-'));
   const rate = 16_000;
   const chunk = 1024;
-  const recorder = new AudioRecorder(nullStore(), { rate, chunk }, { spoolDir: spool });
+  const source = new TimedPortAudioSource();
+  const recorder = new AudioRecorder(nullStore(), { rate, chunk }, { spoolDir: spool, source });
   try {
     await recorder.init();
-    const levels: LevelEvent[] = [];
-    const arrivals: number[] = [];
-    recorder.on('level', (l) => {
-      levels.push(l);
-      arrivals.push(performance.timeOrigin + performance.now());
-    });
     await recorder.start('latency');
-    const latencies: number[] = [];
-    const inRecorder: number[] = [];
+    // the stream starts at the recording's first frame: its n-th chunk is the source's n-th chunk
+    const received: number[] = [];
     const consumer = (async () => {
-      let i = 0;
-      for await (const _ of recorder.stream({ chunkSize: chunk })) {
-        const now = performance.timeOrigin + performance.now();
-        const level = levels[i];
-        const arrived = arrivals[i];
-        i++;
-        if (level && arrived !== undefined && level.frames === chunk) {
-          latencies.push(now - (level.time + ((chunk - 1) / rate) * 1000));
-          inRecorder.push(now - arrived);
-        }
-      }
+      for await (const _ of recorder.stream({ chunkSize: chunk, from: 'start' }))
+        received.push(performance.timeOrigin + performance.now());
     })();
     const playing = mic.play({ frequencies: [440, 660, 880, 1100], toneSeconds: 2 });
     await playing;
-    await recorder.stop({ frames: false });
+    await recorder.stop({ returnPcm: false });
     await consumer;
+    const latencies: number[] = [];
+    const inRecorder: number[] = [];
+    received.forEach((now, i) => {
+      const arrival = source.arrivals[i];
+      if (arrival?.frames !== chunk) return;
+      latencies.push(now - (arrival.time + ((chunk - 1) / rate) * 1000));
+      inRecorder.push(now - arrival.at);
+    });
+    if (latencies.length < 10) {
+      throw new Error(
+        `capture latency: only ${latencies.length} of ${received.length} streamed chunks matched the ${source.arrivals.length} captured`,
+      );
+    }
     sections.push({
       title:
         'Real capture (virtual mic, PortAudio, 16 kHz mono, 1024-frame chunks): last sample captured → stream() consumer (single run; percentiles over its chunks)',
