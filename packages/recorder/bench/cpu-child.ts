@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import type { AudioSource, InputDevice } from '@audex/capture';
 import { type CapturedChunk, fromFloat32, type SampleFormat } from '@audex/pcm';
-import { MemoryStore, type Store } from '@audex/store';
 import { AudioRecorder } from '../src/index.js';
+import { nullStore } from './null-store.js';
 
 const [spoolDir, rateArg, channelsArg, formatArg, warmupArg, measureArg, signalArg, sourceOnlyArg] =
   process.argv.slice(2);
@@ -78,15 +78,6 @@ class PacedSource implements AudioSource {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
   }
-}
-
-function nullStore(): Store {
-  const store = new MemoryStore();
-  store.upload = async (data, key) => {
-    if (!(data instanceof Uint8Array)) for await (const _ of data);
-    return key;
-  };
-  return store;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -22,7 +22,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AudioSource, type InputDevice, PortAudioSource } from '@audex/capture';
 import type { AudioConfig, CapturedChunk } from '@audex/pcm';
-import { MemoryStore, type Store } from '@audex/store';
 import {
   type BenchSection,
   fmt,
@@ -35,20 +34,11 @@ import { readAudioFloat, writeSpokenSentences } from '@audex/test-utils/speech';
 import { startVirtualMic } from '@audex/test-utils/virtual-mic';
 import { AudioRecorder } from '../src/index.js';
 import { continuousBench } from './continuous.js';
+import { nullStore } from './null-store.js';
 import { PushSource } from './push-source.js';
 
 const QUICK = process.env.AUDEX_BENCH_QUICK === '1';
 const sections: BenchSection[] = [];
-
-/** A store that consumes uploads and keeps nothing (part 1 measures streams, not storage). */
-function nullStore(): Store {
-  const store = new MemoryStore();
-  store.upload = async (data, key) => {
-    if (!(data instanceof Uint8Array)) for await (const _ of data);
-    return key;
-  };
-  return store;
-}
 
 // ---- 1. stream() step cost vs recording length ----
 async function streamStepCost(): Promise<void> {

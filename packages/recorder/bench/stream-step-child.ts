@@ -10,9 +10,9 @@
 // process idles as a live one does (one chunk every PACE_MS, 4× real time), so writes, commits and
 // timers fall between steps as they would live.
 import { PerformanceObserver } from 'node:perf_hooks';
-import { MemoryStore, type Store } from '@audex/store';
 import { median, percentile } from '@audex/test-utils/bench';
 import { AudioRecorder } from '../src/index.js';
+import { nullStore } from './null-store.js';
 import { PushSource } from './push-source.js';
 
 const [spoolDir, extraArg, minutesArg] = process.argv.slice(2);
@@ -25,15 +25,6 @@ const CHUNKS_PER_MIN = (60 * RATE) / CHUNK;
 const STEPS = Number(process.env.AUDEX_BENCH_STEPS ?? 200);
 const WARMUP = 20;
 const PACE_MS = 25;
-
-function nullStore(): Store {
-  const store = new MemoryStore();
-  store.upload = async (data, key) => {
-    if (!(data instanceof Uint8Array)) for await (const _ of data);
-    return key;
-  };
-  return store;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tick = () => new Promise((r) => setImmediate(r));
