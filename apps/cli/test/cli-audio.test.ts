@@ -24,6 +24,8 @@ beforeAll(async () => {
 afterEach(async () => {
   await tone?.stop();
   tone = undefined;
+  // a daemon that died during the test is named here rather than as a later "no audio input device"
+  expect(mic.crash).toBeUndefined();
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStore } from '@audex/store';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { finish, startCli } from './_helpers.js';
 
 let mic: VirtualMic;
@@ -13,6 +13,10 @@ beforeAll(async () => {
   mic = await startVirtualMic();
   dir = await mkdtemp(join(tmpdir(), 'audex-cli-continuous-'));
 }, 60_000);
+afterEach(() => {
+  // kill() is a planned outage; a daemon that died by itself is named here
+  expect(mic.crash).toBeUndefined();
+});
 afterAll(async () => {
   await mic?.stop();
   await rm(dir, { recursive: true, force: true });
@@ -74,9 +78,7 @@ test('a muted microphone during `record`: "warning: no sound for 10.0 s", then "
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stderr.split('\n');
-    const warned = lines.findIndex(
-      (l) => l === 'warning: no sound for 10.0 s: is the microphone muted or dead?',
-    );
+    const warned = lines.indexOf('warning: no sound for 10.0 s: is the microphone muted or dead?');
     const back = lines.findIndex((l) => /^sound again after \d+\.\d s of silence$/.test(l));
     expect(warned, result.stderr).toBeGreaterThanOrEqual(0);
     expect(back, result.stderr).toBeGreaterThan(warned);

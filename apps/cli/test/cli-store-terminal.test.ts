@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { decodeWithFfmpeg, toneShare } from '@audex/test-utils/audio-file-checks';
 import { type S3Server, startS3Server } from '@audex/test-utils/s3-server';
 import { startVirtualMic, type VirtualMic } from '@audex/test-utils/virtual-mic';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { BIN, runCli } from './_helpers.js';
 
 const run = promisify(execFile);
@@ -19,6 +19,11 @@ beforeAll(async () => {
   [mic, s3] = await Promise.all([startVirtualMic(), startS3Server()]);
   dir = await mkdtemp(join(tmpdir(), 'audex-cli-s3-'));
 }, 60_000);
+
+afterEach(() => {
+  // a daemon that died during the test is named here rather than as a later "no audio input device"
+  expect(mic.crash).toBeUndefined();
+});
 
 afterAll(async () => {
   await s3?.close();

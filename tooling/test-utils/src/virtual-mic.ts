@@ -32,6 +32,12 @@ export interface VirtualMic {
   readonly env: Readonly<Record<'PULSE_SERVER' | 'XDG_RUNTIME_DIR' | 'PULSE_COOKIE', string>>;
   /** Process id of the daemon (a new one after {@link VirtualMic.restart}). */
   readonly pid: number;
+  /**
+   * How the daemon ended when nothing here asked it to (a crash: exit code or signal, and its last
+   * lines on stderr), else undefined. Such an end is also written to this process's stderr when it
+   * happens, so a test that then finds no microphone shows why.
+   */
+  readonly crash: string | undefined;
   /** Private runtime directory (socket, config), removed by `stop()`. */
   readonly dir: string;
   /** Name of the null sink played into. */
@@ -78,6 +84,10 @@ export interface Playback {
 interface Running {
   daemon: ChildProcess;
   exited: boolean;
+  /** Set before this helper kills the daemon, so its end is not taken for a crash. */
+  stopping: boolean;
+  /** Set when the daemon ended without {@link Running.stopping}. */
+  crash?: string;
   exit: Promise<void>;
 }
 
@@ -134,6 +144,16 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
         '--disallow-module-loading=no',
         '--log-target=stderr',
         '--log-level=error',
+        // PulseAudio 16.1 (Debian 12) can abort when a client that shared its memory with the daemon goes
+        // away while the sink's IO thread drops the last reference to one of that client's blocks:
+        // memblock_free() counts the block out of the pool before taking the import's lock, and
+        // pa_memimport_free() (client disconnected) or pa_memimport_process_revoke(), holding that lock,
+        // replaces the same block and asserts the count is still > 0 ("Assertion
+        // 'pa_atomic_load(&b->pool->stat.n_imported) > 0' failed at memblock.c:780 ... Aborting."). Tests
+        // stop a tone player right after a capture, which is that moment: ~1 apps/cli run in 25 lost its
+        // daemon (SIGABRT) and the next capture found no input device. Without shared memory the daemon
+        // never imports a client's block (clients send audio over the socket), so that path cannot run.
+        '--disable-shm=yes',
       ],
       {
         env: childEnv,
@@ -143,18 +163,27 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
     );
     let stderr = '';
     daemon.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
+      stderr = (stderr + d.toString()).slice(-4096);
     });
+    const ended = (how: string): void => {
+      if (running.exited) return;
+      running.exited = true;
+      if (running.stopping) return;
+      running.crash = `the virtual mic's PulseAudio daemon (pid ${daemon.pid}) ended by itself: ${how}; its stderr: ${stderr.trim() || '(empty)'}`;
+      process.stderr.write(`[audex/test-utils] ${running.crash}\n`);
+    };
     const running: Running = {
       daemon,
       exited: false,
+      stopping: false,
       exit: new Promise<void>((resolve) => {
-        daemon.once('exit', () => {
-          running.exited = true;
+        // 'close' (not 'exit') so the daemon's last stderr lines are in
+        daemon.once('close', (code, signal) => {
+          ended(signal ? `signal ${signal}` : `exit code ${code}`);
           resolve();
         });
-        daemon.once('error', () => {
-          running.exited = true;
+        daemon.once('error', (error) => {
+          ended(`could not run pulseaudio: ${error.message}`);
           resolve();
         });
       }),
@@ -176,6 +205,7 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
         }
       }
       if (Date.now() > deadline) {
+        running.stopping = true;
         daemon.kill('SIGKILL');
         throw new Error(
           `[audex/test-utils] pulseaudio did not answer on ${socket} within ${options.timeoutMs ?? 10_000} ms: ${stderr.trim()}`,
@@ -195,6 +225,7 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
     (await run('pactl', args, { env: childEnv, timeout: 5000 })).stdout;
   const kill = async (): Promise<void> => {
     if (current.exited) return;
+    current.stopping = true;
     current.daemon.kill('SIGKILL');
     await current.exit;
   };
@@ -240,6 +271,9 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
     get pid() {
       return current.daemon.pid ?? -1;
     },
+    get crash() {
+      return current.crash;
+    },
     dir,
     sinkName: SINK,
     sourceName: SOURCE,
@@ -271,6 +305,7 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
       for (const p of players) p.kill('SIGTERM');
       if (!current.exited) {
         const { daemon } = current;
+        current.stopping = true;
         daemon.kill('SIGTERM');
         const timer = setTimeout(() => daemon.kill('SIGKILL'), 3000);
         await current.exit;
