@@ -131,11 +131,15 @@ async function attempt(options: { timeoutMs: number; memstoreBytes: number }): P
   const deadline = Date.now() + options.timeoutMs;
   const left = (): number => Math.max(1000, deadline - Date.now());
   const tools = new AbortController();
-  const opts = (): { cwd: string; timeoutMs: number; signal: AbortSignal } => ({
-    cwd: dir,
-    timeoutMs: left(),
-    signal: tools.signal,
-  });
+  /** Tool runs (monmaptool, ceph, radosgw-admin…) not yet exited: a failed start waits for them. */
+  const running = new Set<Promise<string>>();
+  const tool = (command: string, args: string[]): Promise<string> => {
+    const done = run(command, args, { cwd: dir, timeoutMs: left(), signal: tools.signal });
+    running.add(done);
+    const forget = (): void => void running.delete(done);
+    done.then(forget, forget);
+    return done;
+  };
 
   const logTail = (): string =>
     [
@@ -153,7 +157,10 @@ async function attempt(options: { timeoutMs: number; memstoreBytes: number }): P
       .join('\n');
 
   const killAll = async (): Promise<void> => {
+    // abort() SIGKILLs the tools still running; their run() settles once each has exited (and was
+    // reaped), so none is left behind when the start fails
     tools.abort();
+    await Promise.allSettled(running);
     await Promise.all([daemons.rgw, daemons.osd, daemons.mon].map((d) => d?.kill('SIGKILL')));
   };
 
@@ -182,45 +189,41 @@ async function attempt(options: { timeoutMs: number; memstoreBytes: number }): P
   };
 
   try {
-    await run(
-      'monmaptool',
-      ['--create', '--addv', 'a', `[v2:127.0.0.1:${monPort}]`, '--fsid', fsid, 'monmap'],
-      opts(),
-    );
-    await run('ceph-mon', [...c, '--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap')], opts());
+    await tool('monmaptool', [
+      '--create',
+      '--addv',
+      'a',
+      `[v2:127.0.0.1:${monPort}]`,
+      '--fsid',
+      fsid,
+      'monmap',
+    ]);
+    await tool('ceph-mon', [...c, '--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap')]);
     daemons.mon = startDaemon('ceph-mon', 'ceph-mon', [...c, '-i', 'a', '-f'], dir);
     const osdUuid = randomUUID();
     const osdId = await whileAlive(
       'registering the OSD',
-      run(
-        'ceph',
-        [...c, '--connect-timeout', String(Math.ceil(left() / 1000)), 'osd', 'new', osdUuid],
-        opts(),
-      ),
+      tool('ceph', [...c, '--connect-timeout', String(Math.ceil(left() / 1000)), 'osd', 'new', osdUuid]),
     );
     if (osdId.trim() !== '0') throw new Error(`ceph osd new answered id ${osdId.trim()}, expected 0`);
-    await run('ceph-osd', [...c, '-i', '0', '--mkfs', '--osd-uuid', osdUuid], opts());
+    await tool('ceph-osd', [...c, '-i', '0', '--mkfs', '--osd-uuid', osdUuid]);
     daemons.osd = startDaemon('ceph-osd', 'ceph-osd', [...c, '-i', '0', '-f'], dir);
     // The user lives in RADOS: create it while the gateway starts (both wait for the OSD).
     const user = whileAlive(
       'creating the test user',
-      run(
-        'radosgw-admin',
-        [
-          ...c,
-          'user',
-          'create',
-          '--uid',
-          'audex-test',
-          '--display-name',
-          'audex test user',
-          '--access-key',
-          RGW_CREDENTIALS.accessKeyId,
-          '--secret-key',
-          RGW_CREDENTIALS.secretAccessKey,
-        ],
-        opts(),
-      ),
+      tool('radosgw-admin', [
+        ...c,
+        'user',
+        'create',
+        '--uid',
+        'audex-test',
+        '--display-name',
+        'audex test user',
+        '--access-key',
+        RGW_CREDENTIALS.accessKeyId,
+        '--secret-key',
+        RGW_CREDENTIALS.secretAccessKey,
+      ]),
     );
     await Promise.all([startGateway(deadline), user]);
   } catch (error) {
