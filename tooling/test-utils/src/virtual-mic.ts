@@ -24,6 +24,12 @@ export interface VirtualMicOptions {
   detached?: boolean;
   /** How long to wait for the daemon to answer, in ms. Default 10000. */
   timeoutMs?: number;
+  /**
+   * Let clients hand audio to the daemon in shared memory, PulseAudio's default. Default false: with
+   * it, PulseAudio 16.1 now and then aborts when a player disconnects (see the daemon's arguments).
+   * Only for showing that difference.
+   */
+  sharedMemory?: boolean;
 }
 
 /** A private PulseAudio daemon whose default source plays back whatever is played into it. */
@@ -153,7 +159,7 @@ export async function startVirtualMic(options: VirtualMicOptions = {}): Promise<
         // stop a tone player right after a capture, which is that moment: ~1 apps/cli run in 25 lost its
         // daemon (SIGABRT) and the next capture found no input device. Without shared memory the daemon
         // never imports a client's block (clients send audio over the socket), so that path cannot run.
-        '--disable-shm=yes',
+        `--disable-shm=${options.sharedMemory ? 'no' : 'yes'}`,
       ],
       {
         env: childEnv,

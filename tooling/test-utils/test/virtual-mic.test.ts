@@ -59,37 +59,54 @@ describe('the virtual microphone', () => {
   // PulseAudio 16.1 aborts (SIGABRT in memblock_replace_import) when a client whose shared memory it
   // imported disconnects while the sink's IO thread frees one of that client's blocks; the apps/cli
   // suite lost its daemon that way ~1 run in 25. The daemon runs without shared memory, so no client
-  // block is ever imported. With shared memory on, this test sees the player's blocks imported.
-  test("carries a player's audio to a recorder without importing any client memory", async () => {
-    const cli = join(mic.dir, 'cli');
-    await run('pactl', ['load-module', 'module-cli-protocol-unix', `socket=${cli}`], {
-      env: { ...process.env, ...mic.env },
-    });
-    const tone = await mic.playBackground({ frequencies: [1000], toneSeconds: 6, amplitude: 0.5 });
-    const file = join(dir, 'recorded.wav');
-    const recorder = spawn('parecord', [`--device=${mic.sourceName}`, '--rate=16000', '--channels=1', file], {
-      env: { ...process.env, ...mic.env },
-      stdio: 'ignore',
-    });
-    const counts: [number, number][] = [];
-    try {
-      // the null sink renders in 2 s cycles: sample the counts while audio flows, for 4 s
-      for (let i = 0; i < 8; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        counts.push(await importedBlocks(cli));
+  // block is ever imported; with PulseAudio's default (sharedMemory: true) the player's blocks are.
+  test.each([
+    { sharedMemory: false, imports: false },
+    { sharedMemory: true, imports: true },
+  ])(
+    "carries a player's audio to a recorder; sharedMemory: $sharedMemory imports client memory: $imports",
+    async ({ sharedMemory, imports }) => {
+      const own = sharedMemory ? await startVirtualMic({ setEnv: false, sharedMemory }) : mic;
+      try {
+        const env = { ...process.env, ...own.env };
+        const cli = join(own.dir, 'cli');
+        await run('pactl', ['load-module', 'module-cli-protocol-unix', `socket=${cli}`], { env });
+        const tone = await own.playBackground({ frequencies: [1000], toneSeconds: 6, amplitude: 0.5 });
+        const file = join(dir, `recorded-${sharedMemory}.wav`);
+        const recorder = spawn(
+          'parecord',
+          [`--device=${own.sourceName}`, '--rate=16000', '--channels=1', file],
+          {
+            env,
+            stdio: 'ignore',
+          },
+        );
+        const counts: [number, number][] = [];
+        try {
+          // the null sink renders in 2 s cycles: sample the counts while audio flows, for 4 s
+          for (let i = 0; i < 8; i++) {
+            await new Promise((r) => setTimeout(r, 500));
+            counts.push(await importedBlocks(cli));
+          }
+        } finally {
+          recorder.kill('SIGINT');
+          await once(recorder, 'close');
+          await tone.stop();
+        }
+        const samples = await decodeWithFfmpeg(file);
+        // 4 s of recording less the 0-2 s wait for the sink's first cycle
+        expect(samples.length / 16_000).toBeGreaterThan(1.5);
+        expect(toneShare(samples, 16_000, 1000)).toBeGreaterThan(0.5);
+        const everImported = Math.max(...counts.map(([, ever]) => ever));
+        if (imports) expect(everImported, JSON.stringify(counts)).toBeGreaterThan(0);
+        else expect(counts).toEqual(counts.map(() => [0, 0]));
+        expect(own.crash).toBeUndefined();
+      } finally {
+        if (own !== mic) await own.stop();
       }
-    } finally {
-      recorder.kill('SIGINT');
-      await once(recorder, 'close');
-      await tone.stop();
-    }
-    const samples = await decodeWithFfmpeg(file);
-    // 4 s of recording less the 0-2 s wait for the sink's first cycle
-    expect(samples.length / 16_000).toBeGreaterThan(1.5);
-    expect(toneShare(samples, 16_000, 1000)).toBeGreaterThan(0.5);
-    expect(counts).toEqual(counts.map(() => [0, 0]));
-    expect(mic.crash).toBeUndefined();
-  }, 30_000);
+    },
+    30_000,
+  );
 
   test('reports a daemon that ends by itself, with its signal; kill(), restart() and stop() are not crashes', async () => {
     const other = await startVirtualMic({ setEnv: false });
