@@ -24,7 +24,8 @@ function flacTool(path: string): { ok: boolean; log: string; pcm: Buffer } {
     },
   );
   return {
-    ok: test.status === 0 && /(?:: |\x08)ok\s*$/m.test(test.stderr) && !/WARNING/.test(test.stderr),
+    ok:
+      test.status === 0 && / ok\s*$/m.test(test.stderr.replaceAll('\b', ' ')) && !/WARNING/.test(test.stderr),
     log: test.stderr,
     pcm: decoded.stdout,
   };

@@ -234,7 +234,10 @@ export function flacChecks(file: Uint8Array): {
     const [total, md5, bps] = info.stdout.trim().split('\n');
     return {
       testLog,
-      testOk: test.status === 0 && /(?:: |\x08)ok\s*$/m.test(testLog) && !/WARNING|mismatch/i.test(testLog),
+      testOk:
+        test.status === 0 &&
+        / ok\s*$/m.test(testLog.replaceAll('\b', ' ')) &&
+        !/WARNING|mismatch/i.test(testLog),
       pcm: new Uint8Array(decoded.stdout),
       totalSamples: Number(total),
       md5: md5 ?? '',
