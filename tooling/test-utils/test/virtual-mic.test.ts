@@ -100,7 +100,8 @@ describe('the virtual microphone', () => {
         const everImported = Math.max(...counts.map(([, ever]) => ever));
         if (imports) expect(everImported, JSON.stringify(counts)).toBeGreaterThan(0);
         else expect(counts).toEqual(counts.map(() => [0, 0]));
-        expect(own.crash).toBeUndefined();
+        // with shared memory, stopping the player above is the (rare) aborting moment itself
+        if (!sharedMemory) expect(own.crash).toBeUndefined();
       } finally {
         if (own !== mic) await own.stop();
       }
